@@ -1,0 +1,59 @@
+"""API for the signed-in user, their schemes and their personal tokens."""
+
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Router
+
+from linkwell.core import selectors, services
+from linkwell.core.schemas import ErrorOut, MembershipOut, MeOut, TokenCreatedOut, TokenIn, TokenOut
+
+router = Router(tags=["you"])
+
+
+def acting_user(request: HttpRequest):
+    """The user the request acts for: the token's owner, or the session's user."""
+    return request.auth
+
+
+@router.get("/me", response=MeOut, summary="The signed-in user and their schemes")
+def me(request):
+    user = acting_user(request)
+    memberships = list(selectors.memberships_for_user(user))
+    active = selectors.active_membership(user, request.headers.get("X-Linkwell-Scheme") or None)
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "active_scheme_id": active.scheme_id if active else None,
+        "memberships": memberships,
+    }
+
+
+@router.get("/schemes", response=list[MembershipOut], summary="The schemes you belong to")
+def schemes(request):
+    return list(selectors.memberships_for_user(acting_user(request)))
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your personal API tokens")
+def tokens(request):
+    return list(selectors.api_tokens_for(user=acting_user(request)))
+
+
+@router.post(
+    "/tokens",
+    response={201: TokenCreatedOut, 400: ErrorOut},
+    summary="Create a personal API token; the secret is in the answer, once",
+)
+def token_create(request, payload: TokenIn):
+    token, secret = services.api_token_create(user=acting_user(request), name=payload.name)
+    out = TokenOut.from_orm(token).model_dump()
+    return 201, {**out, "token": secret}
+
+
+@router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke a token")
+def token_revoke(request, token_id: UUID):
+    user = acting_user(request)
+    token = selectors.api_token_get(user=user, token_id=token_id)
+    services.api_token_revoke(token=token, by=user)
+    return 204, None

@@ -1,0 +1,89 @@
+"""The audit log: `log_action` is called by services on every change to person data and on
+every read of a person's record, and by the sign-in signals.
+
+Action codes are namespaced (`referral.accepted`, `auth.signed_in`). Secrets and free-text notes
+never reach the log: keys that look like either are replaced before the entry is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from linkwell.core.models import LogEntry, Scheme
+
+REDACTED = "[not logged]"
+# Keys whose values are never copied into audit data (matched on the key's last word).
+_SECRET_WORDS = {"password", "token", "secret", "key", "otp", "digest"}
+_FREE_TEXT_WORDS = {"note", "notes", "text", "summary", "comment", "comments", "body", "message"}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (REDACTED if _is_sensitive(k) else _clean(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _is_sensitive(key: str) -> bool:
+    last = str(key).lower().replace("-", "_").split("_")[-1]
+    return last in _SECRET_WORDS or last in _FREE_TEXT_WORDS
+
+
+def _scheme_of(obj: Any) -> Scheme | None:
+    if isinstance(obj, Scheme):
+        return obj
+    scheme_id = getattr(obj, "scheme_id", None)
+    if scheme_id is not None:
+        return obj.scheme
+    return None
+
+
+def log_action(
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    data: dict | None = None,
+    *,
+    scheme: Scheme | None = None,
+    ip_address: str | None = None,
+    actor_label: str = "",
+) -> LogEntry:
+    """Write one audit entry and return it.
+
+    `actor` is the user who acted (None for the system or an unknown sign-in attempt); `obj`
+    the record acted on. The scheme is taken from `obj` unless given. An object that belongs to
+    a person says so with an `audit_person_id` attribute, so the log can be read per person.
+    """
+    if "." not in action:
+        raise ValueError(f"Audit action codes are namespaced, like 'referral.accepted': {action!r}")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    entry = LogEntry(
+        scheme=scheme or _scheme_of(obj),
+        actor=actor,
+        actor_label=(actor.email if actor is not None else actor_label)[:254],
+        action=action,
+        ip_address=ip_address,
+        data=_clean(data or {}),
+    )
+    if obj is not None:
+        entry.object_type = obj._meta.label_lower
+        entry.object_id = str(obj.pk)
+        entry.object_label = str(obj)[:200]
+        person_id = getattr(obj, "audit_person_id", None)
+        if person_id is not None:
+            entry.person_id = str(person_id)
+    entry.save()
+    return entry
+
+
+def client_ip(request) -> str | None:
+    """The client's address as Django sees it (REMOTE_ADDR; set by the proxy in production)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None

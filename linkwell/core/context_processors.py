@@ -1,0 +1,48 @@
+"""What every page's shell needs: the active membership, the scheme switcher, navigation."""
+
+from django.urls import reverse
+
+from linkwell.core.permissions import Perm, can
+from linkwell.core.selectors import memberships_for_user
+
+# (label, url name, permission): the header navigation, shown by role.
+NAVIGATION = [
+    ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Team", "core:team", Perm.TEAM_VIEW),
+    ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
+    ("Scheme settings", "core:scheme_settings", Perm.SCHEME_SETTINGS),
+]
+
+
+class _Can:
+    """Lets templates ask `{% if can.team_view %}`."""
+
+    def __init__(self, membership):
+        self._membership = membership
+
+    def __getattr__(self, name):
+        try:
+            perm = Perm(name.replace("_", ".", 1))
+        except ValueError:
+            raise AttributeError(name) from None
+        return can(self._membership, perm)
+
+
+def shell(request):
+    membership = getattr(request, "membership", None)
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"membership": None, "can": _Can(None), "navigation": [], "memberships": []}
+    path = request.path
+    navigation = []
+    for label, name, perm in NAVIGATION:
+        if can(membership, perm):
+            url = reverse(name)
+            current = path == url or (url != "/" and path.startswith(url))
+            navigation.append({"label": label, "url": url, "current": current})
+    return {
+        "membership": membership,
+        "can": _Can(membership),
+        "navigation": navigation,
+        "memberships": memberships_for_user(user) if membership is not None else [],
+    }

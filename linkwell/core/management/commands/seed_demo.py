@@ -1,0 +1,87 @@
+"""Build the demo data. Safe to run again: it updates what is there instead of duplicating it."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from linkwell.core.models import Membership, Role, Scheme, Site, User
+from linkwell.core.services import membership_add
+
+DEMO_DOMAIN = "demo.linkwell.test"
+
+DEMO_PEOPLE = {
+    Role.ADMIN: "Priya Shah",
+    Role.MANAGER: "Gareth Evans",
+    Role.LINK_WORKER: "Funmi Adeyemi",
+    Role.REFERRER: "Dr Helen Morgan",
+    Role.PROVIDER: "Tom Baker",
+    Role.COMMISSIONER: "Ruth Okafor",
+}
+
+
+def demo_email(role: str) -> str:
+    return f"{role}@{DEMO_DOMAIN}"
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo scheme, its sites and one user per role."
+
+    def handle(self, *args, **options):
+        password = settings.LINKWELL_DEMO_PASSWORD
+        with transaction.atomic():
+            scheme = self._scheme(
+                "demo",
+                "Riverside Social Prescribing (demo)",
+                ["North Riverside PCN", "Riverside Town Centre"],
+            )
+            other = self._scheme("demo-hillside", "Hillside Community Link (demo)", ["Hillside"])
+            sites = {s.name: s for s in scheme.sites.all()}
+            for role, name in DEMO_PEOPLE.items():
+                user = self._user(demo_email(role), name, password)
+                member_sites = [sites["North Riverside PCN"]] if role == Role.LINK_WORKER else []
+                self._member(scheme, user, role, member_sites)
+            # The manager also commissions a neighbouring scheme, to show switching schemes.
+            self._member(
+                other, User.objects.get(email=demo_email(Role.MANAGER)), Role.COMMISSIONER, []
+            )
+            admin = User.objects.get(email=demo_email(Role.ADMIN))
+            self._member(other, admin, Role.ADMIN, [])
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
+        width = max(len(demo_email(r)) for r in DEMO_PEOPLE)
+        for role in DEMO_PEOPLE:
+            self.stdout.write(f"  {Role(role).label:<28} {demo_email(role):<{width}}  {password}")
+        self.stdout.write("Two-factor sign-in is off for the demo schemes only.")
+
+    def _scheme(self, slug, name, site_names):
+        scheme, _ = Scheme.objects.update_or_create(
+            slug=slug, defaults={"name": name, "require_two_factor": False}
+        )
+        for site_name in site_names:
+            Site.objects.get_or_create(scheme=scheme, name=site_name)
+        return scheme
+
+    def _user(self, email, name, password):
+        user = User.objects.filter(email=email).first() or User(email=email)
+        user.full_name = name
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        return user
+
+    def _member(self, scheme, user, role, sites):
+        existing = Membership.objects.filter(scheme=scheme, user=user).first()
+        if existing is not None and existing.is_active:
+            if existing.role != role:
+                existing.role = role
+                existing.save(update_fields=["role"])
+            existing.sites.set(sites)
+            return existing
+        return membership_add(
+            scheme=scheme,
+            email=user.email,
+            full_name=user.full_name,
+            role=role,
+            sites=sites,
+            by=None,
+        )

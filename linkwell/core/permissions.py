@@ -1,0 +1,85 @@
+"""What each role may do: the one place that says so.
+
+Views use `permission_required`-style helpers from `linkwell.core.access`, the API uses
+`require`, and templates read `can` from the context; nobody checks a role by name elsewhere.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+
+from linkwell.core.models import Membership, Role
+
+
+class Perm(StrEnum):
+    DASHBOARD_VIEW = "dashboard.view"
+    TEAM_VIEW = "team.view"
+    TEAM_MANAGE = "team.manage"
+    SCHEME_SETTINGS = "scheme.settings"
+    AUDIT_VIEW = "audit.view"
+    PERSON_DATA = "person.data"
+    CASELOAD = "caseload.work"
+    REFERRAL_SEND = "referral.send"
+    DIRECTORY_EDIT_OWN = "directory.edit_own"
+    REPORTS_VIEW = "reports.view"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(
+        {
+            Perm.DASHBOARD_VIEW,
+            Perm.TEAM_VIEW,
+            Perm.TEAM_MANAGE,
+            Perm.SCHEME_SETTINGS,
+            Perm.AUDIT_VIEW,
+            Perm.PERSON_DATA,
+            Perm.REPORTS_VIEW,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Perm.DASHBOARD_VIEW,
+            Perm.TEAM_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.PERSON_DATA,
+            Perm.CASELOAD,
+            Perm.REFERRAL_SEND,
+            Perm.REPORTS_VIEW,
+        }
+    ),
+    Role.LINK_WORKER: frozenset(
+        {Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.CASELOAD, Perm.REFERRAL_SEND}
+    ),
+    Role.REFERRER: frozenset({Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.REFERRAL_SEND}),
+    Role.PROVIDER: frozenset({Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.DIRECTORY_EDIT_OWN}),
+    # Commissioners see aggregate, anonymised figures only: no person data.
+    Role.COMMISSIONER: frozenset({Perm.DASHBOARD_VIEW, Perm.REPORTS_VIEW}),
+}
+
+
+def role_can(role: str, perm: Perm) -> bool:
+    return perm in ROLE_PERMISSIONS.get(Role(role), frozenset())
+
+
+def can(membership: Membership | None, perm: Perm) -> bool:
+    return bool(membership and membership.is_active and role_can(membership.role, perm))
+
+
+def require(membership: Membership | None, perm: Perm) -> Membership:
+    """Return the membership if it grants `perm`; else raise PermissionDenied."""
+    if not can(membership, perm):
+        raise PermissionDenied(f"Your role does not allow this ({perm}).")
+    return membership
+
+
+def two_factor_required(user, membership: Membership | None) -> bool:
+    """Whether this user must have passed a second factor to use the service now.
+
+    Everyone who can see person data needs one, unless their scheme turned it off; Django admin
+    operators always do.
+    """
+    if user.is_staff:
+        return True
+    if membership is None:
+        return False
+    return membership.scheme.require_two_factor and role_can(membership.role, Perm.PERSON_DATA)

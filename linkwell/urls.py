@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from linkwell.api import api
+from linkwell.core.views import pages
+
+urlpatterns = [
+    path("healthz", pages.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("linkwell.core.urls")),
+]
+
+handler403 = "linkwell.core.views.pages.permission_denied"
+handler404 = "linkwell.core.views.pages.page_not_found"

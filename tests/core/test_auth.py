@@ -1,0 +1,202 @@
+"""Sign-in, lockout, two-factor, sign-out, session expiry and password reset."""
+
+import re
+
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from linkwell.core.models import LogEntry, Role
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
+
+SIGN_IN = "/sign-in/"
+
+
+def post_sign_in(client, email, password):
+    return client.post(SIGN_IN, {"username": email, "password": password})
+
+
+def code_for(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+@pytest.fixture
+def no_2fa_scheme(scheme):
+    scheme.require_two_factor = False
+    scheme.save()
+    return scheme
+
+
+def test_passwords_are_hashed_with_argon2(settings, db):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = UserFactory()
+    assert identify_hasher(user.password).algorithm == "argon2"
+
+
+def test_sign_in_with_email_reaches_dashboard_and_is_audited(member, no_2fa_scheme):
+    membership = member(Role.LINK_WORKER)
+    client = Client()
+    response = post_sign_in(client, membership.user.email.upper(), PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+    entry = LogEntry.objects.get(action="auth.signed_in")
+    assert entry.actor == membership.user
+
+
+@pytest.mark.parametrize("which", ["password", "email"])
+def test_wrong_sign_in_does_not_say_which_part_was_wrong(member, which):
+    membership = member(Role.LINK_WORKER)
+    email = membership.user.email if which == "password" else "nobody@example.test"
+    password = "wrong-password-123" if which == "password" else PASSWORD
+    response = post_sign_in(Client(), email, password)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter a correct email address and password." in body
+    assert "There is a problem" in body
+    assert "_auth_user_id" not in response.wsgi_request.session
+    entry = LogEntry.objects.get(action="auth.sign_in_failed")
+    assert entry.actor_label == email
+    assert entry.actor == (membership.user if which == "password" else None)
+
+
+def test_account_locks_after_repeated_failures_and_says_when_to_retry(settings, member):
+    settings.AXES_FAILURE_LIMIT = 3
+    membership = member(Role.LINK_WORKER)
+    client = Client()
+    for _ in range(2):
+        assert post_sign_in(client, membership.user.email, "nope-nope-nope").status_code == 200
+    response = post_sign_in(client, membership.user.email, "nope-nope-nope")
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "This account is locked" in body
+    assert re.search(r"Try again in 15 minutes, after \d\d:\d\d", body)
+    # Even the right password is refused while locked.
+    response = post_sign_in(client, membership.user.email, PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert LogEntry.objects.filter(action="auth.locked_out").exists()
+
+
+def test_sign_out_is_post_only_and_audited(client_as):
+    client = client_as(Role.LINK_WORKER)
+    assert client.get("/sign-out/").status_code == 405
+    response = client.post("/sign-out/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302  # back to sign-in
+    assert LogEntry.objects.filter(action="auth.signed_out", actor=client.membership.user).exists()
+
+
+def test_sessions_expire_after_inactivity(settings, client_as):
+    client = client_as(Role.LINK_WORKER)
+    client.get("/")
+    assert client.session.get_expiry_age() == settings.SESSION_IDLE_MINUTES * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request restarts the idle clock
+
+
+@pytest.mark.parametrize(
+    ("role", "required"),
+    [
+        (Role.ADMIN, True),
+        (Role.MANAGER, True),
+        (Role.LINK_WORKER, True),
+        (Role.REFERRER, True),
+        (Role.PROVIDER, True),
+        (Role.COMMISSIONER, False),
+    ],
+)
+def test_two_factor_is_enforced_for_roles_that_see_person_data(member, role, required):
+    membership = member(role)
+    client = sign_in(Client(), membership.user, verified=False)
+    response = client.get("/")
+    if required:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/two-factor/")
+    else:
+        assert response.status_code == 200
+
+
+def test_a_scheme_can_turn_two_factor_off(member, no_2fa_scheme):
+    membership = member(Role.LINK_WORKER)
+    client = sign_in(Client(), membership.user, verified=False)
+    assert client.get("/").status_code == 200
+
+
+def test_set_up_two_factor_then_sign_in_with_a_code(member):
+    membership = member(Role.LINK_WORKER)
+    client = Client()
+    response = post_sign_in(client, membership.user.email, PASSWORD)
+    # No authenticator yet: the dashboard sends them to set one up.
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/two-factor/set-up/")
+    assert "<svg" in response.content.decode()  # the QR code
+    device = TOTPDevice.objects.get(user=membership.user, confirmed=False)
+
+    response = client.post("/two-factor/set-up/?next=/", {"code": "000000"})
+    assert "The security code is not right" in response.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    response = client.post("/two-factor/set-up/?next=/", {"code": code_for(device)})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+    assert LogEntry.objects.filter(action="auth.two_factor_set_up").exists()
+
+    # Next time: password, then the code.
+    client.post("/sign-out/")
+    response = post_sign_in(client, membership.user.email, PASSWORD)
+    assert response["Location"].startswith("/two-factor/")
+    assert client.get("/")["Location"].startswith("/two-factor/")
+    response = client.post("/two-factor/?next=/", {"code": "12ab56"})
+    assert "numbers only" in response.content.decode()
+    device.last_t = -1
+    device.throttling_failure_count = 0
+    device.save()
+    response = client.post("/two-factor/?next=/", {"code": code_for(device)})
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_two_factor_next_does_not_redirect_off_site(member):
+    membership = member(Role.LINK_WORKER)
+    device = TOTPDeviceFactory(user=membership.user)
+    client = sign_in(Client(), membership.user, verified=False)
+    response = client.post("/two-factor/?next=https://evil.example/", {"code": code_for(device)})
+    assert response["Location"] == "/"
+
+
+def test_password_reset_by_email(member, no_2fa_scheme):
+    membership = member(Role.LINK_WORKER)
+    client = Client()
+    response = client.post("/password-reset/", {"email": membership.user.email})
+    assert response["Location"] == reverse("core:password_reset_done")
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Set a new password" in form_page.content.decode()
+    new = "a-new-long-passphrase-for-tests"
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": "different-one"}
+    )
+    assert "There is a problem" in response.content.decode()
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+    assert response["Location"] == reverse("core:password_reset_complete")
+    assert LogEntry.objects.filter(action="auth.password_reset").exists()
+    assert post_sign_in(Client(), membership.user.email, new)["Location"] == "/"
+
+
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(db):
+    response = Client().post("/password-reset/", {"email": "nobody@example.test"})
+    assert response["Location"] == reverse("core:password_reset_done")
+    assert mail.outbox == []

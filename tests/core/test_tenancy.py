@@ -1,0 +1,107 @@
+"""Another scheme's record answers 404, never the record, for every URL that takes an id."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from linkwell.core.models import Role
+from linkwell.core.services import api_token_create
+from tests.factories import MembershipFactory, UserFactory
+
+
+def _other_member(other_scheme):
+    return {"member_id": MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER).pk}
+
+
+def _other_users_token(other_scheme):
+    owner = MembershipFactory(scheme=other_scheme).user
+    token, _ = api_token_create(user=owner, name="theirs")
+    return {"token_id": token.pk}
+
+
+# Every URL pattern that takes an object id: how to make another scheme's object for it, the
+# methods to try, and a role that may use the URL in its own scheme. A new pattern with an id
+# must be added here (the first test checks).
+OBJECT_URLS = {
+    "core:member_detail": (_other_member, ["get", "post"], Role.MANAGER),
+    "core:member_end": (_other_member, ["get", "post"], Role.ADMIN),
+    "core:api_token_revoke": (_other_users_token, ["post"], Role.LINK_WORKER),
+    "api:token_revoke": (_other_users_token, ["delete"], Role.REFERRER),
+}
+# Patterns with parameters that are not records of a scheme, and why.
+NOT_RECORDS = {
+    "core:password_reset_confirm": "a signed, expiring link for one user; checked by Django",
+}
+# Django's admin site is for staff operators; non-staff users are sent to its sign-in page
+# (checked by test_scheme_users_cannot_use_the_admin_site).
+EXEMPT_NAMESPACES = {"admin"}
+
+
+def _patterns_with_params(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full = f"{namespace}:{ns}".strip(":") if ns else namespace
+            yield from _patterns_with_params(entry, full)
+        elif isinstance(entry, URLPattern) and entry.pattern.regex.groupindex:
+            yield f"{namespace}:{entry.name}".strip(":"), entry
+
+
+def test_every_url_with_an_id_is_covered():
+    found = set()
+    for name, _ in _patterns_with_params():
+        if name.split(":")[0] in EXEMPT_NAMESPACES:
+            continue
+        found.add(name)
+    uncovered = found - set(OBJECT_URLS) - set(NOT_RECORDS)
+    assert not uncovered, f"Add these to OBJECT_URLS in {__file__}: {sorted(uncovered)}"
+    assert set(OBJECT_URLS) <= found, "OBJECT_URLS names a pattern that no longer exists"
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_another_schemes_record_is_404(name, client_as, other_scheme):
+    from django.urls import reverse
+
+    make, methods, role = OBJECT_URLS[name]
+    client = client_as(role)
+    url = reverse(name, kwargs=make(other_scheme))
+    for method in methods:
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
+        assert other_scheme.name.encode() not in response.content
+
+
+def test_own_schemes_record_is_found(client_as, scheme):
+    """The 404s above are about the scheme, not a broken URL."""
+    from django.urls import reverse
+
+    client = client_as(Role.ADMIN)
+    mine = MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
+    assert client.get(reverse("core:member_detail", args=[mine.pk])).status_code == 200
+
+
+def test_scheme_users_cannot_use_the_admin_site(client_as, other_scheme):
+    client = client_as(Role.ADMIN)
+    theirs = MembershipFactory(scheme=other_scheme)
+    response = client.get(f"/admin/core/membership/{theirs.pk}/change/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_switching_to_a_scheme_you_are_not_in_is_404(client_as, other_scheme):
+    client = client_as(Role.MANAGER)
+    response = client.post("/scheme/switch/", {"scheme": str(other_scheme.pk)})
+    assert response.status_code == 404
+    assert client.get("/").context["membership"].scheme_id == client.membership.scheme_id
+
+
+def test_user_without_membership_sees_no_scheme(db):
+    from django.test import Client
+
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "You are not part of a scheme yet" in response.content.decode()
+    assert client.get("/team/").status_code == 403
