@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from linkwell.core import selectors, services
 from linkwell.core.schemas import ErrorOut, MembershipOut, MeOut, TokenCreatedOut, TokenIn, TokenOut
@@ -47,8 +47,8 @@ def tokens(request):
 )
 def token_create(request, payload: TokenIn):
     token, secret = services.api_token_create(user=acting_user(request), name=payload.name)
-    out = TokenOut.from_orm(token).model_dump()
-    return 201, {**out, "token": secret}
+    out = TokenOut.model_validate(token).model_dump()
+    return Status(201, {**out, "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke a token")
@@ -56,4 +56,4 @@ def token_revoke(request, token_id: UUID):
     user = acting_user(request)
     token = selectors.api_token_get(user=user, token_id=token_id)
     services.api_token_revoke(token=token, by=user)
-    return 204, None
+    return Status(204, None)
