@@ -44,7 +44,7 @@ def test_me_with_a_token(token, scheme):
 
 
 def test_schemes_lists_only_the_users_schemes(token, other_scheme, member):
-    membership, secret = token
+    _, secret = token
     member(Role.COMMISSIONER, of=other_scheme)  # someone else's membership
     response = Client().get("/api/v1/schemes", **bearer(secret))
     assert [m["scheme"]["slug"] for m in response.json()] == ["riverside"]
@@ -86,10 +86,12 @@ def test_session_api_needs_two_factor_where_the_scheme_requires_it(member):
 
 
 def test_create_list_and_revoke_tokens_through_the_api(token):
-    membership, secret = token
+    _, secret = token
     client = Client()
     response = client.post(
-        "/api/v1/tokens", json.dumps({"name": "reports"}), content_type="application/json",
+        "/api/v1/tokens",
+        json.dumps({"name": "reports"}),
+        content_type="application/json",
         **bearer(secret),
     )
     assert response.status_code == 201
@@ -102,7 +104,9 @@ def test_create_list_and_revoke_tokens_through_the_api(token):
     assert all("token" not in t and "digest" not in t for t in listed)
 
     duplicate = client.post(
-        "/api/v1/tokens", json.dumps({"name": "reports"}), content_type="application/json",
+        "/api/v1/tokens",
+        json.dumps({"name": "reports"}),
+        content_type="application/json",
         **bearer(secret),
     )
     body = assert_envelope(duplicate, 400, "api_token.name_taken")
@@ -117,7 +121,9 @@ def test_create_list_and_revoke_tokens_through_the_api(token):
 def test_validation_errors_use_the_envelope(token):
     _, secret = token
     response = Client().post(
-        "/api/v1/tokens", json.dumps({"name": ""}), content_type="application/json",
+        "/api/v1/tokens",
+        json.dumps({"name": ""}),
+        content_type="application/json",
         **bearer(secret),
     )
     body = assert_envelope(response, 422, "validation_error")

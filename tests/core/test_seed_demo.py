@@ -11,13 +11,19 @@ def test_seed_demo_is_idempotent_and_every_login_works(db, settings, capsys):
     settings.LINKWELL_DEMO_PASSWORD = "a-demo-password-for-tests"
     call_command("seed_demo")
     counts = (
-        User.objects.count(), Scheme.objects.count(), Site.objects.count(),
-        Membership.objects.count(), LogEntry.objects.count(),
+        User.objects.count(),
+        Scheme.objects.count(),
+        Site.objects.count(),
+        Membership.objects.count(),
+        LogEntry.objects.count(),
     )
     call_command("seed_demo")
     assert counts == (
-        User.objects.count(), Scheme.objects.count(), Site.objects.count(),
-        Membership.objects.count(), LogEntry.objects.count(),
+        User.objects.count(),
+        Scheme.objects.count(),
+        Site.objects.count(),
+        Membership.objects.count(),
+        LogEntry.objects.count(),
     )
     demo = Scheme.objects.get(slug="demo")
     assert demo.sites.count() == 2

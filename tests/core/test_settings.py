@@ -24,8 +24,13 @@ def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
     env.update({"DJANGO_SETTINGS_MODULE": "linkwell.settings", **env_overrides})
     script = f"import django\ndjango.setup()\n{code}"
     return subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -61,7 +66,12 @@ def test_check_deploy_is_clean_with_the_documented_variables():
     env.update(PRODUCTION)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -72,9 +82,7 @@ def test_secrets_can_come_from_files(tmp_path):
     key_file.write_text(GOOD_KEY + "-from-a-file")
     env = {**PRODUCTION, "SECRET_KEY_FILE": str(key_file)}
     del env["SECRET_KEY"]
-    result = run_django(
-        "from django.conf import settings; print(settings.SECRET_KEY)", **env
-    )
+    result = run_django("from django.conf import settings; print(settings.SECRET_KEY)", **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == GOOD_KEY + "-from-a-file"
 
@@ -86,7 +94,10 @@ def test_database_url_selects_postgresql():
         DATABASE_URL="postgres://someone@db.example.org:6543/linkwell_x",
     )
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "linkwell_x", "db.example.org", "6543"
+        "django.db.backends.postgresql",
+        "linkwell_x",
+        "db.example.org",
+        "6543",
     ]
 
 

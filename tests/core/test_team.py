@@ -13,8 +13,11 @@ def test_adding_a_new_person_invites_them(member, scheme, django_capture_on_comm
     admin = member(Role.ADMIN).user
     with django_capture_on_commit_callbacks(execute=True):
         membership = membership_add(
-            scheme=scheme, email="aled@example.test", full_name="Aled Jones",
-            role=Role.LINK_WORKER, by=admin,
+            scheme=scheme,
+            email="aled@example.test",
+            full_name="Aled Jones",
+            role=Role.LINK_WORKER,
+            by=admin,
         )
     assert not membership.user.has_usable_password()
     assert len(mail.outbox) == 1
@@ -29,8 +32,11 @@ def test_adding_someone_already_in_another_scheme_reuses_their_account(
     admin = member(Role.ADMIN).user
     with django_capture_on_commit_callbacks(execute=True):
         membership_add(
-            scheme=scheme, email=theirs.user.email.upper(), full_name="ignored",
-            role=Role.COMMISSIONER, by=admin,
+            scheme=scheme,
+            email=theirs.user.email.upper(),
+            full_name="ignored",
+            role=Role.COMMISSIONER,
+            by=admin,
         )
     assert User.objects.filter(email=theirs.user.email).count() == 1
     assert theirs.user.memberships.count() == 2
@@ -51,8 +57,12 @@ def test_sites_must_belong_to_the_scheme(member, scheme, other_scheme):
     admin = member(Role.ADMIN).user
     with pytest.raises(ValidationError):
         membership_add(
-            scheme=scheme, email="x@example.test", full_name="X", role=Role.LINK_WORKER,
-            sites=list(other_scheme.sites.all()), by=admin,
+            scheme=scheme,
+            email="x@example.test",
+            full_name="X",
+            role=Role.LINK_WORKER,
+            sites=list(other_scheme.sites.all()),
+            by=admin,
         )
     assert not User.objects.filter(email="x@example.test").exists()  # nothing half-written
 
@@ -110,8 +120,12 @@ def test_admin_adds_changes_and_removes_through_the_pages(client_as, scheme):
     north = scheme.sites.get(name="North")
     response = client.post(
         "/team/add/",
-        {"full_name": "Carol Smith", "email": "carol@example.test", "role": "link_worker",
-         "sites": [str(north.pk)]},
+        {
+            "full_name": "Carol Smith",
+            "email": "carol@example.test",
+            "role": "link_worker",
+            "sites": [str(north.pk)],
+        },
     )
     assert response["Location"] == "/team/"
     carol = Membership.objects.get(user__email="carol@example.test")
