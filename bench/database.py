@@ -54,7 +54,7 @@ def check_isolated(target: Target) -> None:
 
     actual = str(connection.settings_dict["NAME"])
     if actual != target.name:
-        raise SystemExit(f"bench: settings point at {actual!r}, not the bench database {target.name!r}")
+        raise SystemExit(f"bench: settings name {actual!r}, not the bench database {target.name!r}")
 
 
 def _create_database(admin_url: str, name: str) -> None:
@@ -65,6 +65,5 @@ def _create_database(admin_url: str, name: str) -> None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 print(f"bench: created database {name}", file=sys.stderr)
     except psycopg.OperationalError as error:
-        raise SystemExit(
-            f"bench: cannot reach PostgreSQL at BENCH_DATABASE_URL ({admin_url}): {error}"
-        ) from error
+        where = urlsplit(admin_url)._replace(netloc=urlsplit(admin_url).hostname or "").geturl()
+        raise SystemExit(f"bench: cannot use BENCH_DATABASE_URL ({where}): {error}") from error

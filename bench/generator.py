@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from linkwell.core.models import LogEntry, Membership, Role, Scheme, Site, User
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 BATCH_SIZE = 2000
 SCHEME_SLUG = "bench"
 SCHEME_NAME = "Bench scheme"
@@ -122,9 +122,7 @@ def first_member(role: Role) -> User:
 @builder("scheme")
 def build_scheme(ctx: BuildContext) -> None:
     """The bench scheme, with two-factor off so the bench can sign in with force_login."""
-    ctx.scheme = Scheme.objects.create(
-        name=SCHEME_NAME, slug=SCHEME_SLUG, require_two_factor=False
-    )
+    ctx.scheme = Scheme.objects.create(name=SCHEME_NAME, slug=SCHEME_SLUG, require_two_factor=False)
     ctx.sites = Site.objects.bulk_create(
         Site(scheme=ctx.scheme, name=f"Bench site {n}") for n in range(1, SITE_COUNT + 1)
     )
@@ -157,8 +155,7 @@ def build_members(ctx: BuildContext) -> None:
 def build_audit_log(ctx: BuildContext) -> None:
     """AUDIT_ENTRIES_PER_MEMBER entries per member, over AUDIT_SPAN, as the services write them.
 
-    Sign-in entries belong to no scheme (as in `core.signals`); the scheme's audit log shows
-    them because the actor is one of its members.
+    Sign-in entries are written into the member's scheme, as `core.audit.log_user_action` does.
     """
     total = ctx.size * AUDIT_ENTRIES_PER_MEMBER
     people = [str(uuid.UUID(int=ctx.rng.getrandbits(128))) for _ in range(max(1, ctx.size // 2))]
@@ -180,7 +177,6 @@ def build_audit_log(ctx: BuildContext) -> None:
             )
             kind = kinds[action]
             if kind == "auth":
-                entry.scheme = None
                 entry.object_type, entry.object_id = "core.user", str(user.pk)
                 entry.object_label = user.full_name
                 entry.ip_address = f"10.0.{ctx.rng.randrange(256)}.{ctx.rng.randrange(1, 255)}"

@@ -11,9 +11,28 @@ from typing import Any
 
 from django.db import models
 
-from linkwell.core.models import LogEntry, Scheme
+from linkwell.core.models import LogEntry, Membership, Scheme
 
 REDACTED = "[not logged]"
+
+# Known action codes and what they mean, for people reading the log. Each app adds its own.
+ACTIONS: dict[str, str] = {
+    "auth.signed_in": "Signed in",
+    "auth.signed_out": "Signed out",
+    "auth.sign_in_failed": "Failed sign-in",
+    "auth.locked_out": "Account locked after failed sign-ins",
+    "auth.two_factor_set_up": "Set up two-factor sign-in",
+    "auth.two_factor_passed": "Entered a two-factor code",
+    "auth.two_factor_failed": "Entered a wrong two-factor code",
+    "auth.password_reset": "Reset their password",
+    "membership.created": "Added to the team",
+    "membership.changed": "Role or sites changed",
+    "membership.ended": "Removed from the team",
+    "scheme.two_factor_changed": "Changed the two-factor rule",
+    "site.created": "Added a site",
+    "api_token.created": "Created an API token",
+    "api_token.revoked": "Revoked an API token",
+}
 # Keys whose values are never copied into audit data (matched on the key's last word).
 _SECRET_WORDS = {"password", "token", "secret", "key", "otp", "digest"}
 _FREE_TEXT_WORDS = {"note", "notes", "text", "summary", "comment", "comments", "body", "message"}
@@ -80,6 +99,22 @@ def log_action(
             entry.person_id = str(person_id)
     entry.save()
     return entry
+
+
+def log_user_action(
+    user, action: str, *, ip_address: str | None = None, actor_label: str = ""
+) -> None:
+    """Log something a user did to their own account (signing in, say) once in each scheme
+    they belong to, so that every scheme's log shows its own members' sign-ins. Without a
+    user (an unknown email address), one entry belongs to no scheme; operators see it."""
+    schemes: list[Scheme | None] = [None]
+    if user is not None:
+        memberships = Membership.objects.filter(user=user, is_active=True).select_related("scheme")
+        schemes = [m.scheme for m in memberships] or [None]
+    for scheme in schemes:
+        log_action(
+            user, action, user, scheme=scheme, ip_address=ip_address, actor_label=actor_label
+        )
 
 
 def client_ip(request) -> str | None:

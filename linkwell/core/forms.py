@@ -13,6 +13,7 @@ from django.contrib.auth.forms import (
 from django.forms.renderers import TemplatesSetting
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from linkwell.core.audit import ACTIONS
 from linkwell.core.models import Role, Site
 
 _WIDGET_CLASSES = {
@@ -181,7 +182,12 @@ class AuditFilterForm(NHSUKFormMixin, forms.Form):
         max_length=64,
         widget=forms.TextInput(attrs={"class": "nhsuk-input--width-20", "spellcheck": "false"}),
     )
-    user = forms.ChoiceField(label="User", required=False)
+    user = forms.EmailField(
+        label="User's email address",
+        required=False,
+        widget=forms.EmailInput(attrs={"class": "nhsuk-input--width-20", "spellcheck": "false"}),
+        error_messages={"invalid": "Enter an email address in the correct format"},
+    )
     action = forms.ChoiceField(label="Action", required=False)
     date_from = forms.DateField(
         label="From",
@@ -198,10 +204,12 @@ class AuditFilterForm(NHSUKFormMixin, forms.Form):
         error_messages={"invalid": "Enter a real date, like 2026-11-30"},
     )
 
-    def __init__(self, *args, users, actions, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [("", "Anyone"), *[(str(u.pk), str(u)) for u in users]]
-        self.fields["action"].choices = [("", "Any action"), *[(a, a) for a in actions]]
+        self.fields["action"].choices = [
+            ("", "Any action"),
+            *sorted(ACTIONS.items(), key=lambda item: item[1]),
+        ]
 
     def clean(self):
         cleaned = super().clean()

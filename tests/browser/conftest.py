@@ -24,10 +24,6 @@ CHROMIUM_ARGS = [
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
-# Playwright's sync API keeps an event loop running in the test's thread; Django's ORM calls
-# from the test itself are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -39,6 +35,10 @@ def pytest_collection_modifyitems(items):
 def browser() -> Browser:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package.")
+    # Playwright's sync API keeps an event loop running in this thread from now on; the ORM
+    # calls the tests make here are still plain synchronous ones, so Django may allow them.
+    # (Subprocesses started by tests drop this variable: see tests/core/test_settings.py.)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

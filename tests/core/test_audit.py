@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from linkwell.core.audit import REDACTED, log_action
+from linkwell.core.audit import REDACTED, log_action, log_user_action
 from linkwell.core.models import LogEntry, Role
 from linkwell.core.selectors import AuditFilter, audit_log
 from linkwell.core.services import membership_add, membership_change, membership_end
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 
 def test_action_codes_must_be_namespaced(member):
@@ -88,11 +89,23 @@ def test_log_is_scoped_to_the_scheme(member, scheme, other_scheme):
     outsider = MembershipFactory(scheme=other_scheme, role=Role.ADMIN)
     log_action(manager.user, "test.ours", manager)
     log_action(outsider.user, "test.theirs", outsider)
-    log_action(manager.user, "auth.signed_in", manager.user)  # no scheme: a member's sign-in
-    log_action(outsider.user, "auth.signed_in", outsider.user)  # not a member of ours
-    actions = [e.action for e in audit_log(membership=manager)]
-    assert sorted(actions) == ["auth.signed_in", "test.ours"]
-    assert all(e.actor == manager.user for e in audit_log(membership=manager))
+    log_user_action(outsider.user, "auth.signed_in")  # a member of the other scheme only
+    assert [e.action for e in audit_log(membership=manager)] == ["test.ours"]
+
+
+def test_sign_ins_appear_in_each_of_the_members_schemes(member, scheme, other_scheme):
+    manager = member(Role.MANAGER)
+    theirs = MembershipFactory(scheme=other_scheme, role=Role.ADMIN)
+    both = member(Role.LINK_WORKER)
+    MembershipFactory(scheme=other_scheme, user=both.user, role=Role.COMMISSIONER)
+    Client().post("/sign-in/", {"username": both.user.email, "password": PASSWORD})
+    for membership in (manager, theirs):
+        entries = list(audit_log(membership=membership).filter(action="auth.signed_in"))
+        assert [e.actor for e in entries] == [both.user]
+    # Someone with no scheme (an unknown address) is logged once, in no scheme's log.
+    Client().post("/sign-in/", {"username": "stranger@example.test", "password": "x"})
+    stray = LogEntry.objects.get(actor_label="stranger@example.test")
+    assert stray.scheme is None and stray.action == "auth.sign_in_failed"
 
 
 def test_log_filters_by_person_user_action_and_date(member):
@@ -109,7 +122,7 @@ def test_log_filters_by_person_user_action_and_date(member):
         return [e.pk for e in audit_log(membership=manager, filters=AuditFilter(**kwargs))]
 
     assert ids(person_id="p1") == [a.pk]
-    assert ids(actor_id=str(other.user.pk)) == [b.pk]
+    assert ids(actor_email=other.user.email.upper()) == [b.pk]
     assert ids(action="person.changed") == [b.pk]
     today = timezone.localdate()
     assert ids(date_from=today - timedelta(days=1)) == [a.pk]
@@ -128,9 +141,13 @@ def test_audit_log_page_filters_and_rejects_bad_dates(client_as):
     user = client.membership.user
     log_action(user, "test.first", client.membership)
     log_action(user, "test.second", client.membership)
-    response = client.get("/audit/", {"action": "test.second"})
+    log_action(user, "membership.ended", client.membership)
+    response = client.get("/audit/", {"action": "membership.ended"})
     assert response.status_code == 200
-    assert [e.action for e in response.context["page"].object_list] == ["test.second"]
+    assert [e.action for e in response.context["page"].object_list] == ["membership.ended"]
+    assert "Removed from the team" in response.content.decode()
+    response = client.get("/audit/", {"user": "not-an-email"})
+    assert "Enter an email address in the correct format" in response.content.decode()
 
     response = client.get("/audit/", {"date_from": "2026-02-30"})
     body = response.content.decode()

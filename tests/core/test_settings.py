@@ -18,10 +18,19 @@ PRODUCTION = {
 }
 
 
+# Variables of the test run that must not leak into the settings under test.
+NOT_INHERITED = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    env.update({"DJANGO_SETTINGS_MODULE": "linkwell.settings", **overrides})
+    return env
+
+
 def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
     """Run `code` after django.setup() in a fresh interpreter with these variables."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "linkwell.settings", **env_overrides})
+    env = clean_env(**env_overrides)
     script = f"import django\ndjango.setup()\n{code}"
     return subprocess.run(
         [sys.executable, "-c", script],
@@ -62,8 +71,7 @@ def test_production_refuses_no_allowed_hosts():
 
 
 def test_check_deploy_is_clean_with_the_documented_variables():
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
-    env.update(PRODUCTION)
+    env = clean_env(**PRODUCTION)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

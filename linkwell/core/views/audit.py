@@ -7,29 +7,25 @@ from django.urls import reverse
 from linkwell.core.access import scheme_view
 from linkwell.core.forms import AuditFilterForm
 from linkwell.core.permissions import Perm
-from linkwell.core.selectors import AuditFilter, audit_action_codes, audit_log, team_list
+from linkwell.core.selectors import AuditFilter, audit_log
 
 PAGE_SIZE = 50
 
 
 @scheme_view(Perm.AUDIT_VIEW)
 def audit_log_view(request):
-    membership = request.membership
-    users = [m.user for m in team_list(membership=membership, include_ended=True)]
-    form = AuditFilterForm(
-        request.GET or None, users=users, actions=audit_action_codes(membership=membership)
-    )
+    form = AuditFilterForm(request.GET or None)
     filters = AuditFilter()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = AuditFilter(
             person_id=data["person"].strip(),
-            actor_id=data["user"],
+            actor_email=data["user"],
             action=data["action"],
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
-    entries = audit_log(membership=membership, filters=filters)
+    entries = audit_log(membership=request.membership, filters=filters)
     if form.is_bound and not form.is_valid():
         entries = entries.none()
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))

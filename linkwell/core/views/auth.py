@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from linkwell.core.audit import client_ip, log_action
+from linkwell.core.audit import client_ip, log_user_action
 from linkwell.core.forms import NewPasswordForm, ResetRequestForm, SignInForm, TwoFactorCodeForm
 from linkwell.core.permissions import two_factor_required
+from linkwell.core.signals import user_for_email
 
 
 def _safe_next(request, default="core:dashboard"):
@@ -49,7 +50,9 @@ def locked_out(request, response=None, credentials=None, *args, **kwargs):
     cool_off = settings.AXES_COOLOFF_TIME
     retry_at = timezone.localtime(timezone.now() + cool_off)
     email = (credentials or {}).get("username", "")
-    log_action(None, "auth.locked_out", ip_address=client_ip(request), actor_label=email)
+    log_user_action(
+        user_for_email(email), "auth.locked_out", ip_address=client_ip(request), actor_label=email
+    )
     form = SignInForm(request, data=None, initial={"username": email})
     minutes = int(cool_off.total_seconds() // 60)
     return render(
@@ -78,13 +81,9 @@ def two_factor(request):
     if request.method == "POST":
         if form.is_valid():
             otp_login(request, device)
-            log_action(
-                request.user, "auth.two_factor_passed", request.user, ip_address=client_ip(request)
-            )
+            log_user_action(request.user, "auth.two_factor_passed", ip_address=client_ip(request))
             return redirect(_safe_next(request))
-        log_action(
-            request.user, "auth.two_factor_failed", request.user, ip_address=client_ip(request)
-        )
+        log_user_action(request.user, "auth.two_factor_failed", ip_address=client_ip(request))
     return render(
         request,
         "registration/two_factor.html",
@@ -106,9 +105,7 @@ def two_factor_setup(request):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         otp_login(request, device)
-        log_action(
-            request.user, "auth.two_factor_set_up", request.user, ip_address=client_ip(request)
-        )
+        log_user_action(request.user, "auth.two_factor_set_up", ip_address=client_ip(request))
         messages.success(request, "Two-factor sign-in is set up.")
         return redirect(_safe_next(request))
     qr = segno.make(device.config_url, error="m")
@@ -149,7 +146,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        log_action(form.user, "auth.password_reset", form.user, ip_address=client_ip(self.request))
+        log_user_action(form.user, "auth.password_reset", ip_address=client_ip(self.request))
         return response
 
 

@@ -1,0 +1,34 @@
+"""The scenarios `python -m bench` can run.
+
+A scenario is a module with `run(config: RunConfig) -> None` that times its operations with
+`bench.runner.measure` and prints them with `bench.runner.emit`. It is registered here with a
+one-line description, so that `--list` needs neither Django nor a database.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from bench.runner import RunConfig
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    module: str  # imported only after django.setup()
+
+    def load(self) -> Callable[[RunConfig], None]:
+        return import_module(self.module).run
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        Scenario(
+            "dashboard",
+            "GET / as an admin and as a link worker, and GET /audit/, against GET /healthz",
+            "bench.scenarios.dashboard",
+        ),
+    ]
+}
