@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "auth.two_factor_passed": "Entered a two-factor code",
     "auth.two_factor_failed": "Entered a wrong two-factor code",
     "auth.password_reset": "Reset their password",
+    "auth.two_factor_reset": "Reset someone's two-factor sign-in",
     "membership.created": "Added to the team",
     "membership.changed": "Role or sites changed",
     "membership.ended": "Removed from the team",

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.audit import log_action
 from linkwell.core.errors import ApplicationError
@@ -159,6 +160,20 @@ def membership_end(*, membership: Membership, by: User) -> Membership:
         by, "membership.ended", membership, {"user": membership.user.email, "role": membership.role}
     )
     return membership
+
+
+@transaction.atomic
+def two_factor_reset(*, membership: Membership, by: User) -> int:
+    """Remove a member's authenticator (a lost or new phone): they set up a new one at their
+    next sign-in, after their password. Returns how many devices were removed."""
+    if membership.user_id == by.pk:
+        raise ApplicationError(
+            "two_factor.reset_self",
+            "You cannot reset your own two-factor sign-in. Ask another administrator.",
+        )
+    removed, _ = TOTPDevice.objects.filter(user_id=membership.user_id).delete()
+    log_action(by, "auth.two_factor_reset", membership, {"user": membership.user.email})
+    return removed
 
 
 @transaction.atomic

@@ -24,6 +24,11 @@ urlpatterns = [
     path("team/add/", team.member_add, name="member_add"),
     path("team/<uuid:member_id>/", team.member_detail, name="member_detail"),
     path("team/<uuid:member_id>/end/", team.member_end, name="member_end"),
+    path(
+        "team/<uuid:member_id>/two-factor-reset/",
+        team.member_two_factor_reset,
+        name="member_two_factor_reset",
+    ),
     path("audit/", audit.audit_log_view, name="audit_log"),
     path("account/", pages.account, name="account"),
     path(

@@ -93,11 +93,27 @@ def test_sign_out_is_post_only_and_audited(client_as):
     assert LogEntry.objects.filter(action="auth.signed_out", actor=client.membership.user).exists()
 
 
-def test_sessions_expire_after_inactivity(settings, client_as):
+def test_sessions_expire_after_inactivity_and_each_request_extends_them(settings, client_as):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
     client = client_as(Role.LINK_WORKER)
-    client.get("/")
-    assert client.session.get_expiry_age() == settings.SESSION_IDLE_MINUTES * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request restarts the idle clock
+    key = client.session.session_key
+    idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+
+    # A request made while the session is live pushes its end back to a full idle period.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    assert client.get("/").status_code == 200
+    expires = Session.objects.get(pk=key).expire_date
+    assert abs((expires - timezone.now()) - idle) < timedelta(seconds=30)
+
+    # Past its end, the session no longer signs anyone in.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
 
 
 @pytest.mark.parametrize(

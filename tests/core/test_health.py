@@ -27,3 +27,12 @@ def test_sqlite_unreachable_is_503(tmp_path):
     result = run_django(HEALTH, LINKWELL_VAR_DIR=str(tmp_path / "no" / "such" / "dir"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == '503 {"status": "error", "database": "error"}'
+
+
+def test_server_error_page_renders_without_a_request_context():
+    # Django renders 500.html with an empty context; it must not need a user or a database.
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Sorry, there is a problem with the service" in html
+    assert 'href="#maincontent"' in html

@@ -162,3 +162,29 @@ def test_scheme_settings_turn_two_factor_off_and_add_sites(client_as, scheme):
     response = client.post("/scheme/settings/", {"form": "site", "name": "East"})
     assert "already has a site with this name" in response.content.decode()
     assert scheme.sites.filter(name="East").count() == 1
+
+
+def test_admin_resets_a_members_two_factor(client_as, member):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from linkwell.core.models import LogEntry
+    from tests.factories import TOTPDeviceFactory
+
+    client = client_as(Role.ADMIN)
+    worker = member(Role.LINK_WORKER)
+    TOTPDeviceFactory(user=worker.user)
+    response = client.post(f"/team/{worker.pk}/two-factor-reset/")
+    assert response["Location"] == f"/team/{worker.pk}/"
+    assert not TOTPDevice.objects.filter(user=worker.user).exists()
+    assert LogEntry.objects.filter(
+        action="auth.two_factor_reset", actor=client.membership.user
+    ).exists()
+    # Not their own: that would let a stolen password remove the second factor.
+    client.post(f"/team/{client.membership.pk}/two-factor-reset/")
+    assert TOTPDevice.objects.filter(user=client.membership.user).exists()
+    assert client.get("/team/").status_code == 200
+    # Managers cannot.
+    manager_client = client_as(Role.MANAGER)
+    TOTPDeviceFactory(user=worker.user)
+    assert manager_client.post(f"/team/{worker.pk}/two-factor-reset/").status_code == 403
+    assert TOTPDevice.objects.filter(user=worker.user).exists()

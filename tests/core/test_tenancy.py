@@ -24,6 +24,7 @@ def _other_users_token(other_scheme):
 OBJECT_URLS = {
     "core:member_detail": (_other_member, ["get", "post"], Role.MANAGER),
     "core:member_end": (_other_member, ["get", "post"], Role.ADMIN),
+    "core:member_two_factor_reset": (_other_member, ["post"], Role.ADMIN),
     "core:api_token_revoke": (_other_users_token, ["post"], Role.LINK_WORKER),
     "api:token_revoke": (_other_users_token, ["delete"], Role.REFERRER),
 }

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
@@ -17,6 +17,7 @@ from linkwell.core.services import (
     membership_end,
     scheme_update_settings,
     site_create,
+    two_factor_reset,
 )
 from linkwell.core.views.util import apply_errors
 
@@ -123,6 +124,23 @@ def member_end(request, member_id):
             ),
         },
     )
+
+
+@scheme_view(Perm.TEAM_MANAGE)
+@require_POST
+def member_two_factor_reset(request, member_id):
+    member = team_member_get(membership=request.membership, member_id=member_id)
+    try:
+        two_factor_reset(membership=member, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"{member.user}'s two-factor sign-in is reset. They will set up a new authenticator "
+            "app the next time they sign in.",
+        )
+    return redirect("core:member_detail", member_id=member.pk)
 
 
 @scheme_view(Perm.SCHEME_SETTINGS)
