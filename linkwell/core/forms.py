@@ -124,37 +124,6 @@ class NewPasswordForm(NHSUKFormMixin, SetPasswordForm):
     pass
 
 
-class MemberAddForm(NHSUKFormMixin, forms.Form):
-    full_name = forms.CharField(
-        label="Full name", max_length=150, error_messages={"required": "Enter their full name"}
-    )
-    email = forms.EmailField(
-        label="Email address",
-        help_text="They will be sent a link to set their password if they are new to Linkwell.",
-        error_messages={
-            "required": "Enter their email address",
-            "invalid": "Enter an email address in the correct format, like name@example.com",
-        },
-    )
-    role = forms.ChoiceField(
-        label="Role",
-        choices=Role.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose a role"},
-    )
-    sites = forms.ModelMultipleChoiceField(
-        label="Sites",
-        help_text="Leave empty to work across the whole scheme.",
-        queryset=Site.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, scheme, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["sites"].queryset = Site.objects.filter(scheme=scheme).order_by("name")
-
-
 class MemberChangeForm(NHSUKFormMixin, forms.Form):
     role = forms.ChoiceField(
         label="Role",
@@ -173,6 +142,22 @@ class MemberChangeForm(NHSUKFormMixin, forms.Form):
     def __init__(self, *args, scheme, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sites"].queryset = Site.objects.filter(scheme=scheme).order_by("name")
+
+
+class MemberAddForm(MemberChangeForm):
+    field_order = ["full_name", "email", "role", "sites"]
+
+    full_name = forms.CharField(
+        label="Full name", max_length=150, error_messages={"required": "Enter their full name"}
+    )
+    email = forms.EmailField(
+        label="Email address",
+        help_text="They will be sent a link to set their password if they are new to Linkwell.",
+        error_messages={
+            "required": "Enter their email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+    )
 
 
 class AuditFilterForm(NHSUKFormMixin, forms.Form):
