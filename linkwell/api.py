@@ -6,38 +6,13 @@ Authentication: a personal token (`Authorization: Bearer lw_...`) or the browser
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
 from linkwell.core.api import router as core_router
+from linkwell.core.api_auth import PersonalToken, VerifiedSession
 from linkwell.core.errors import ApplicationError
-from linkwell.core.permissions import two_factor_required
-from linkwell.core.services import api_token_authenticate
-
-
-class PersonalToken(HttpBearer):
-    """`Authorization: Bearer <token>`; tokens are made on the account page or by
-    `manage.py create_api_token`."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        return api_token_authenticate(token.strip())
-
-
-class VerifiedSession(SessionAuth):
-    """The browser session, once the user has passed two-factor where it is required."""
-
-    def authenticate(self, request: HttpRequest, key):
-        user = request.user
-        if not user.is_authenticated:
-            return None
-        if two_factor_required(user, getattr(request, "membership", None)) and not (
-            user.is_verified()
-        ):
-            return None
-        return user
-
 
 api = NinjaAPI(
     title="Linkwell API",
@@ -86,7 +61,14 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = {403: "forbidden", 404: "not_found", 429: "throttled"}.get(exc.status_code, "error")
+    code = {
+        400: "bad_request",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "throttled",
+    }.get(exc.status_code, "error")
     return _error(request, exc.status_code, code, str(exc))
 
 

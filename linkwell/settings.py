@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-if (BASE_DIR / ".env").is_file():
+if env.bool("LINKWELL_READ_DOTENV", default=True) and (BASE_DIR / ".env").is_file():
     environ.FileAwareEnv.read_env(BASE_DIR / ".env")
 
 LINKWELL_ENV = env.str("LINKWELL_ENV", default="development")
@@ -164,6 +164,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # NAT address after a few typos; the account is what needs protecting (with Argon2 and TOTP).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Count "A@x.org", " a@x.org" and "a@x.org" as one account, as sign-in does.
+AXES_USERNAME_CALLABLE = "linkwell.core.signals.sign_in_email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "linkwell.core.views.auth.locked_out"
 AXES_VERBOSE = False
@@ -238,3 +240,5 @@ LINKWELL_BASE_URL = env.str("LINKWELL_BASE_URL", default="http://127.0.0.1:8000"
 
 # Demo data.
 LINKWELL_DEMO_PASSWORD = env.str("LINKWELL_DEMO_PASSWORD", default="linkwell-demo-2026")
+# Django's CSRF failure page, in the service's own style.
+CSRF_FAILURE_VIEW = "linkwell.core.views.pages.csrf_failure"

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "site.created": "Added a site",
     "api_token.created": "Created an API token",
     "api_token.revoked": "Revoked an API token",
+    "api_token.all_revoked": "All API tokens revoked",
 }
 # Keys whose values are never copied into audit data (matched on the key's last word).
 _SECRET_WORDS = {"password", "token", "secret", "key", "otp", "digest"}
@@ -103,18 +104,28 @@ def log_action(
 
 
 def log_user_action(
-    user, action: str, *, ip_address: str | None = None, actor_label: str = ""
+    user, action: str, *, ip_address: str | None = None, attempt_email: str | None = None
 ) -> None:
-    """Log something a user did to their own account (signing in, say) once in each scheme
-    they belong to, so that every scheme's log shows its own members' sign-ins. Without a
-    user (an unknown email address), one entry belongs to no scheme; operators see it."""
+    """Log something about a user's own account (signing in, say) once in each scheme they
+    belong to, so that every scheme's log shows its own members' sign-ins.
+
+    For an attempt by someone not yet known to be the user (a failed sign-in), pass the email
+    address typed as `attempt_email`: the entry is then about the account, with no actor. An
+    address with no account is logged once, in no scheme's log; operators see it.
+    """
     schemes: list[Scheme | None] = [None]
     if user is not None:
         memberships = Membership.objects.filter(user=user, is_active=True).select_related("scheme")
         schemes = [m.scheme for m in memberships] or [None]
+    attempt = attempt_email is not None
     for scheme in schemes:
         log_action(
-            user, action, user, scheme=scheme, ip_address=ip_address, actor_label=actor_label
+            None if attempt else user,
+            action,
+            user,
+            {"email_entered": attempt_email} if attempt else None,
+            scheme=scheme,
+            ip_address=ip_address,
         )
 
 

@@ -14,7 +14,7 @@ from django.forms.renderers import TemplatesSetting
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.audit import ACTIONS
-from linkwell.core.models import Role, Site
+from linkwell.core.models import Role, Site, User
 
 _WIDGET_CLASSES = {
     forms.TextInput: "nhsuk-input",
@@ -111,6 +111,11 @@ class TwoFactorCodeForm(NHSUKFormMixin, forms.Form):
 
 
 class ResetRequestForm(NHSUKFormMixin, PasswordResetForm):
+    def get_users(self, email):
+        """Active accounts with this address, including invited people who have not set a
+        password yet (Django leaves those out), so an expired invitation can be renewed."""
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "Email address"

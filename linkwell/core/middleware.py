@@ -1,5 +1,7 @@
 """Request-wide context: the active scheme membership, and the two-factor gate."""
 
+from urllib.parse import urlencode
+
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -42,7 +44,8 @@ class TwoFactorRequiredMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(_OPEN_PREFIXES)
-            and two_factor_required(user, request.membership)
+            and two_factor_required(user)
         ):
-            return redirect(f"{reverse('core:two_factor')}?next={request.get_full_path()}")
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('core:two_factor')}?{query}")
         return self.get_response(request)

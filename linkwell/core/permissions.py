@@ -72,14 +72,23 @@ def require(membership: Membership | None, perm: Perm) -> Membership:
     return membership
 
 
-def two_factor_required(user, membership: Membership | None) -> bool:
-    """Whether this user must have passed a second factor to use the service now.
+PERSON_DATA_ROLES = frozenset(
+    r for r, perms in ROLE_PERMISSIONS.items() if Perm.PERSON_DATA in perms
+)
 
-    Everyone who can see person data needs one, unless their scheme turned it off; Django admin
-    operators always do.
+
+def two_factor_required(user) -> bool:
+    """Whether this user must have passed a second factor to use the service at all.
+
+    Everyone who can see person data in any of their schemes needs one (unless each such scheme
+    turned it off), whichever scheme they are working in now: a session or token reaches every
+    scheme the user belongs to. Django admin operators always need one.
     """
     if user.is_staff:
         return True
-    if membership is None:
-        return False
-    return membership.scheme.require_two_factor and role_can(membership.role, Perm.PERSON_DATA)
+    return Membership.objects.filter(
+        user=user,
+        is_active=True,
+        scheme__require_two_factor=True,
+        role__in=PERSON_DATA_ROLES,
+    ).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from linkwell.core.models import ApiToken, LogEntry, Membership, Role, Scheme, Site, User
-from linkwell.core.permissions import Perm, require
+from linkwell.core.permissions import Perm, can, require
 
 
 def memberships_for_user(user: User) -> QuerySet[Membership]:
@@ -25,12 +26,20 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
     )
 
 
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def active_membership(user: User, scheme_id: str | None) -> Membership | None:
     """The membership for the chosen scheme, else the user's oldest; None when they have none."""
     if not user.is_authenticated:
         return None
     memberships = Membership.objects.filter(user=user, is_active=True).select_related("scheme")
-    if scheme_id:
+    if scheme_id and _is_uuid(scheme_id):
         chosen = memberships.filter(scheme_id=scheme_id).first()
         if chosen is not None:
             return chosen
@@ -119,7 +128,7 @@ def dashboard_for(*, membership: Membership) -> DashboardData:
     sites: list[Site] = []
     recent: list[LogEntry] = []
     member_count = 0
-    if membership.role in (Role.ADMIN, Role.MANAGER):
+    if can(membership, Perm.TEAM_VIEW):
         counts = dict(
             Membership.objects.filter(scheme=scheme, is_active=True)
             .values_list("role")
@@ -133,6 +142,7 @@ def dashboard_for(*, membership: Membership) -> DashboardData:
                 member_count=Count("memberships", filter=Q(memberships__is_active=True))
             )
         )
+    if can(membership, Perm.AUDIT_VIEW):
         recent = list(audit_log(membership=membership)[:8])
     return DashboardData(
         membership=membership,

@@ -53,6 +53,16 @@ def _send_invitation(user: User, scheme: Scheme) -> None:
     )
 
 
+def _send_added_notice(user: User, scheme: Scheme, by: User | None) -> None:
+    context = {"user": user, "scheme": scheme, "by": by, "link": settings.LINKWELL_BASE_URL}
+    send_mail(
+        subject=f"You have been added to {scheme.name} on Linkwell",
+        message=render_to_string("core/email/added_to_scheme.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
 @transaction.atomic
 def membership_add(
     *,
@@ -102,7 +112,16 @@ def membership_add(
     )
     if created_user:
         transaction.on_commit(lambda: _send_invitation(user, scheme))
+    else:
+        transaction.on_commit(lambda: _send_added_notice(user, scheme, by))
     return membership
+
+
+def _ensure_active(membership: Membership) -> None:
+    if not membership.is_active:
+        raise ApplicationError(
+            "membership.ended", "This person no longer has access to this scheme."
+        )
 
 
 def _ensure_another_admin(membership: Membership) -> None:
@@ -127,6 +146,7 @@ def membership_change(
     role = Role(role)
     sites = _check_sites(membership.scheme, sites)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _ensure_active(membership)
     before = {"role": membership.role, "sites": _site_ids(membership.sites.all())}
     if membership.role == Role.ADMIN and role != Role.ADMIN:
         _ensure_another_admin(membership)
@@ -165,14 +185,47 @@ def membership_end(*, membership: Membership, by: User) -> Membership:
 @transaction.atomic
 def two_factor_reset(*, membership: Membership, by: User) -> int:
     """Remove a member's authenticator (a lost or new phone): they set up a new one at their
-    next sign-in, after their password. Returns how many devices were removed."""
+    next sign-in, after their password. Returns how many devices were removed.
+
+    Only for someone who works in this scheme alone: removing a second factor weakens their
+    account everywhere, so for people in several schemes it is an operator's job.
+    """
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "scheme")
+        .get(pk=membership.pk)
+    )
+    _ensure_active(membership)
     if membership.user_id == by.pk:
         raise ApplicationError(
             "two_factor.reset_self",
             "You cannot reset your own two-factor sign-in. Ask another administrator.",
         )
+    elsewhere = (
+        Membership.objects.filter(user_id=membership.user_id, is_active=True)
+        .exclude(scheme_id=membership.scheme_id)
+        .exists()
+    )
+    if elsewhere:
+        raise ApplicationError(
+            "two_factor.reset_other_schemes",
+            "This person also works in other schemes, so only your Linkwell operator can reset "
+            "their two-factor sign-in.",
+        )
     removed, _ = TOTPDevice.objects.filter(user_id=membership.user_id).delete()
     log_action(by, "auth.two_factor_reset", membership, {"user": membership.user.email})
+    user = membership.user
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="Your Linkwell two-factor sign-in was reset",
+            message=render_to_string(
+                "core/email/two_factor_reset.txt",
+                {"user": user, "by": by, "scheme": membership.scheme},
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    )
     return removed
 
 
@@ -231,6 +284,17 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         log_action(by, "api_token.revoked", token, {"name": token.name})
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, by: User, reason: str) -> int:
+    """Stop all of a user's tokens working (after a password reset, say)."""
+    live = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    for token in live:
+        api_token_revoke(token=token, by=by)
+    if live:
+        log_action(by, "api_token.all_revoked", user, {"count": len(live), "reason": reason})
+    return len(live)
 
 
 def api_token_authenticate(secret: str) -> User | None:

@@ -1,6 +1,7 @@
 """The API skeleton: authentication, the error envelope, /me, /schemes and tokens."""
 
 import json
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -85,54 +86,86 @@ def test_session_api_needs_two_factor_where_the_scheme_requires_it(member):
     assert verified.get("/api/v1/me").status_code == 200
 
 
+def post_json(client, url, data, **extra):
+    body = data if isinstance(data, str) else json.dumps(data)
+    return client.post(url, body, content_type="application/json", **extra)
+
+
 def test_create_list_and_revoke_tokens_through_the_api(token):
-    _, secret = token
-    client = Client()
-    response = client.post(
-        "/api/v1/tokens",
-        json.dumps({"name": "reports"}),
-        content_type="application/json",
-        **bearer(secret),
-    )
+    membership, secret = token
+    session = sign_in(Client(enforce_csrf_checks=False), membership.user)
+    response = post_json(session, "/api/v1/tokens", {"name": "reports"})
     assert response.status_code == 201
     created = response.json()
     assert created["token"].startswith("lw_")
     assert Client().get("/api/v1/me", **bearer(created["token"])).status_code == 200
 
-    listed = client.get("/api/v1/tokens", **bearer(secret)).json()
+    listed = Client().get("/api/v1/tokens", **bearer(secret)).json()
     assert {t["name"] for t in listed} == {"tests", "reports"}
     assert all("token" not in t and "digest" not in t for t in listed)
 
-    duplicate = client.post(
-        "/api/v1/tokens",
-        json.dumps({"name": "reports"}),
-        content_type="application/json",
-        **bearer(secret),
+    body = assert_envelope(
+        post_json(session, "/api/v1/tokens", {"name": "reports"}), 400, "api_token.name_taken"
     )
-    body = assert_envelope(duplicate, 400, "api_token.name_taken")
     assert "name" in body["fields"]
 
-    response = client.delete(f"/api/v1/tokens/{created['id']}", **bearer(secret))
+    response = Client().delete(f"/api/v1/tokens/{created['id']}", **bearer(secret))
     assert response.status_code == 204
     assert_envelope(Client().get("/api/v1/me", **bearer(created["token"])), 401, "unauthenticated")
     assert LogEntry.objects.filter(action="api_token.revoked").count() == 1
 
 
+def test_a_token_cannot_make_more_tokens(token):
+    membership, secret = token
+    response = post_json(Client(), "/api/v1/tokens", {"name": "more"}, **bearer(secret))
+    assert_envelope(response, 401, "unauthenticated")
+    assert ApiToken.objects.filter(user=membership.user).count() == 1
+
+
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_bad_token_on_a_write_is_401_not_a_csrf_403(db, method):
+    url = "/api/v1/tokens" if method == "post" else f"/api/v1/tokens/{uuid.uuid4()}"
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(
+        url, "{}", content_type="application/json", HTTP_AUTHORIZATION="Bearer lw_wrong"
+    )
+    assert_envelope(response, 401, "unauthenticated")
+
+
+def test_session_writes_still_need_csrf(member):
+    membership = member(Role.LINK_WORKER)
+    client = sign_in(Client(enforce_csrf_checks=True), membership.user)
+    response = post_json(client, "/api/v1/tokens", {"name": "x"})
+    assert_envelope(response, 403, "forbidden")
+    assert not ApiToken.objects.exists()
+
+
 def test_validation_errors_use_the_envelope(token):
-    _, secret = token
-    response = Client().post(
-        "/api/v1/tokens",
-        json.dumps({"name": ""}),
-        content_type="application/json",
-        **bearer(secret),
+    membership, _ = token
+    session = sign_in(Client(), membership.user)
+    body = assert_envelope(
+        post_json(session, "/api/v1/tokens", {"name": ""}), 422, "validation_error"
     )
-    body = assert_envelope(response, 422, "validation_error")
     assert "name" in body["fields"]
-    response = Client().post(
-        "/api/v1/tokens", "{not json", content_type="application/json", **bearer(secret)
+    body = assert_envelope(post_json(session, "/api/v1/tokens", {}), 422, "validation_error")
+    assert "name" in body["fields"]
+    assert_envelope(post_json(session, "/api/v1/tokens", "{not json"), 400, "bad_request")
+
+
+def test_scheme_header_chooses_the_scheme_and_rejects_bad_ones(token, other_scheme, member):
+    membership, secret = token
+    member(Role.MANAGER, of=other_scheme, user=membership.user)
+    response = Client().get(
+        "/api/v1/me", HTTP_X_LINKWELL_SCHEME=str(other_scheme.pk), **bearer(secret)
     )
-    assert response.status_code in (400, 422)
-    assert set(response.json()) == {"code", "message", "fields"}
+    assert response.json()["active_scheme_id"] == str(other_scheme.pk)
+    response = Client().get("/api/v1/me", HTTP_X_LINKWELL_SCHEME="not-a-uuid", **bearer(secret))
+    body = assert_envelope(response, 400, "invalid_scheme")
+    assert "X-Linkwell-Scheme" in body["fields"]
+    response = Client().get(
+        "/api/v1/me", HTTP_X_LINKWELL_SCHEME=str(uuid.uuid4()), **bearer(secret)
+    )
+    assert_envelope(response, 404, "not_found")
 
 
 def test_unknown_token_id_is_404_in_the_envelope(token):

@@ -62,8 +62,10 @@ def test_wrong_sign_in_does_not_say_which_part_was_wrong(member, which):
     assert "There is a problem" in body
     assert "_auth_user_id" not in response.wsgi_request.session
     entry = LogEntry.objects.get(action="auth.sign_in_failed")
-    assert entry.actor_label == email
-    assert entry.actor == (membership.user if which == "password" else None)
+    # The attempt is about the account; whoever made it is not known to be its owner.
+    assert entry.actor is None
+    assert entry.data == {"email_entered": email}
+    assert entry.object_id == (str(membership.user.pk) if which == "password" else "")
 
 
 def test_account_locks_after_repeated_failures_and_says_when_to_retry(settings, member):
@@ -77,7 +79,13 @@ def test_account_locks_after_repeated_failures_and_says_when_to_retry(settings, 
     body = response.content.decode()
     assert "This account is locked" in body
     assert re.search(r"Try again in 15 minutes, after \d\d:\d\d", body)
-    # Even the right password is refused while locked.
+    # Even the right password is refused while locked, however the address is written.
+    for spelling in (
+        membership.user.email,
+        membership.user.email.upper(),
+        f"  {membership.user.email} ",
+    ):
+        assert post_sign_in(Client(), spelling, PASSWORD).status_code == 429, spelling
     response = post_sign_in(client, membership.user.email, PASSWORD)
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
@@ -138,6 +146,19 @@ def test_two_factor_is_enforced_for_roles_that_see_person_data(member, role, req
         assert response.status_code == 200
 
 
+def test_two_factor_is_needed_if_any_of_the_users_schemes_needs_it(member, other_scheme):
+    # Oldest membership: a commissioner (no person data) in a scheme with two-factor off...
+    other_scheme.require_two_factor = False
+    other_scheme.save()
+    first = member(Role.COMMISSIONER, of=other_scheme)
+    # ...but a link worker in a scheme that requires it.
+    member(Role.LINK_WORKER, user=first.user)
+    client = sign_in(Client(), first.user, verified=False)
+    assert client.get("/")["Location"].startswith("/two-factor/")
+    assert client.get("/account/")["Location"].startswith("/two-factor/")
+    assert client.get("/api/v1/me").status_code == 401
+
+
 def test_a_scheme_can_turn_two_factor_off(member, no_2fa_scheme):
     membership = member(Role.LINK_WORKER)
     client = sign_in(Client(), membership.user, verified=False)
@@ -182,11 +203,40 @@ def test_set_up_two_factor_then_sign_in_with_a_code(member):
     assert client.get("/").status_code == 200
 
 
-def test_two_factor_next_does_not_redirect_off_site(member):
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "http:evil.example"]
+)
+def test_two_factor_next_does_not_redirect_off_site(member, target):
     membership = member(Role.LINK_WORKER)
     device = TOTPDeviceFactory(user=membership.user)
     client = sign_in(Client(), membership.user, verified=False)
-    response = client.post("/two-factor/?next=https://evil.example/", {"code": code_for(device)})
+    response = client.post("/two-factor/", {"code": code_for(device), "next": target})
+    assert response["Location"] == "/"
+
+
+def test_sign_in_keeps_the_whole_next_address_through_two_factor(member):
+    membership = member(Role.MANAGER)
+    device = TOTPDeviceFactory(user=membership.user)
+    client = Client()
+    response = client.post(
+        "/sign-in/",
+        {
+            "username": membership.user.email,
+            "password": PASSWORD,
+            "next": "/audit/?action=x&page=2",
+        },
+    )
+    assert response["Location"] == "/two-factor/?next=%2Faudit%2F%3Faction%3Dx%26page%3D2"
+    response = client.post(response["Location"], {"code": code_for(device)})
+    assert response["Location"] == "/audit/?action=x&page=2"
+
+
+def test_sign_in_does_not_redirect_off_site(member, no_2fa_scheme):
+    membership = member(Role.LINK_WORKER)
+    response = Client().post(
+        "/sign-in/",
+        {"username": membership.user.email, "password": PASSWORD, "next": "//evil.example/"},
+    )
     assert response["Location"] == "/"
 
 
@@ -210,6 +260,46 @@ def test_password_reset_by_email(member, no_2fa_scheme):
     assert response["Location"] == reverse("core:password_reset_complete")
     assert LogEntry.objects.filter(action="auth.password_reset").exists()
     assert post_sign_in(Client(), membership.user.email, new)["Location"] == "/"
+
+
+def test_password_reset_revokes_api_tokens(member, no_2fa_scheme):
+    from linkwell.core.models import ApiToken
+    from linkwell.core.services import api_token_create
+
+    membership = member(Role.LINK_WORKER)
+    token, _ = api_token_create(user=membership.user, name="laptop script")
+    client = Client()
+    client.post("/password-reset/", {"email": membership.user.email})
+    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(
+        form_url,
+        {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
+    )
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert LogEntry.objects.filter(action="api_token.all_revoked").exists()
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 0
+
+
+def test_invited_people_can_ask_for_a_new_link(member, scheme):
+    from linkwell.core.services import membership_add
+
+    admin = member(Role.ADMIN).user
+    invited = membership_add(
+        scheme=scheme, email="new@example.test", full_name="New", role=Role.REFERRER, by=admin
+    )
+    assert not invited.user.has_usable_password()
+    Client().post("/password-reset/", {"email": "new@example.test"})
+    assert [m.to for m in mail.outbox] == [["new@example.test"]]
+
+
+def test_a_stale_form_gets_the_styled_csrf_page(db):
+    response = Client(enforce_csrf_checks=True).post(
+        "/sign-in/", {"username": "a@example.test", "password": "x"}
+    )
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.content.decode()
 
 
 def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(db):

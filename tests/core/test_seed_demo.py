@@ -40,3 +40,16 @@ def test_seed_demo_is_idempotent_and_every_login_works(db, settings, capsys):
         assert client.get("/").status_code == 200
     # The manager works in two schemes, to show switching.
     assert User.objects.get(email=demo_email(Role.MANAGER)).memberships.count() == 2
+
+
+def test_seed_demo_refuses_a_production_deployment(db, settings):
+    import pytest
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production deployment"):
+        call_command("seed_demo")
+    settings.LINKWELL_DEMO_PASSWORD = "linkwell-demo-2026"
+    with pytest.raises(CommandError, match="LINKWELL_DEMO_PASSWORD"):
+        call_command("seed_demo", allow_production=True)
+    assert not Scheme.objects.exists()

@@ -24,7 +24,14 @@ NOT_INHERITED = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSA
 
 def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    env.update({"DJANGO_SETTINGS_MODULE": "linkwell.settings", **overrides})
+    # A developer's .env must not fill the gaps these tests leave on purpose.
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "linkwell.settings",
+            "LINKWELL_READ_DOTENV": "false",
+            **overrides,
+        }
+    )
     return env
 
 

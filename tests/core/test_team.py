@@ -40,7 +40,9 @@ def test_adding_someone_already_in_another_scheme_reuses_their_account(
         )
     assert User.objects.filter(email=theirs.user.email).count() == 1
     assert theirs.user.memberships.count() == 2
-    assert mail.outbox == []
+    # No invitation (they have a password), but they are told.
+    assert [m.subject for m in mail.outbox] == [f"You have been added to {scheme.name} on Linkwell"]
+    assert "/password-reset/" not in mail.outbox[0].body
 
 
 def test_cannot_add_an_existing_member_twice(member, scheme):
@@ -164,7 +166,7 @@ def test_scheme_settings_turn_two_factor_off_and_add_sites(client_as, scheme):
     assert scheme.sites.filter(name="East").count() == 1
 
 
-def test_admin_resets_a_members_two_factor(client_as, member):
+def test_admin_resets_a_members_two_factor(client_as, member, django_capture_on_commit_callbacks):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from linkwell.core.models import LogEntry
@@ -173,7 +175,8 @@ def test_admin_resets_a_members_two_factor(client_as, member):
     client = client_as(Role.ADMIN)
     worker = member(Role.LINK_WORKER)
     TOTPDeviceFactory(user=worker.user)
-    response = client.post(f"/team/{worker.pk}/two-factor-reset/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/team/{worker.pk}/two-factor-reset/")
     assert response["Location"] == f"/team/{worker.pk}/"
     assert not TOTPDevice.objects.filter(user=worker.user).exists()
     assert LogEntry.objects.filter(
@@ -183,8 +186,46 @@ def test_admin_resets_a_members_two_factor(client_as, member):
     client.post(f"/team/{client.membership.pk}/two-factor-reset/")
     assert TOTPDevice.objects.filter(user=client.membership.user).exists()
     assert client.get("/team/").status_code == 200
+    assert [m.subject for m in mail.outbox] == ["Your Linkwell two-factor sign-in was reset"]
+    assert mail.outbox[0].to == [worker.user.email]
     # Managers cannot.
     manager_client = client_as(Role.MANAGER)
     TOTPDeviceFactory(user=worker.user)
     assert manager_client.post(f"/team/{worker.pk}/two-factor-reset/").status_code == 403
     assert TOTPDevice.objects.filter(user=worker.user).exists()
+
+
+def test_two_factor_reset_is_refused_for_people_in_other_schemes_or_gone(member, other_scheme):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from linkwell.core.services import two_factor_reset
+    from tests.factories import TOTPDeviceFactory
+
+    admin = member(Role.ADMIN).user
+    # Someone who is also an admin elsewhere: not this scheme's call.
+    shared = member(Role.LINK_WORKER)
+    member(Role.ADMIN, of=other_scheme, user=shared.user)
+    TOTPDeviceFactory(user=shared.user)
+    with pytest.raises(ApplicationError) as error:
+        two_factor_reset(membership=shared, by=admin)
+    assert error.value.code == "two_factor.reset_other_schemes"
+    # Someone who has left.
+    gone = member(Role.LINK_WORKER)
+    TOTPDeviceFactory(user=gone.user)
+    membership_end(membership=gone, by=admin)
+    with pytest.raises(ApplicationError) as error:
+        two_factor_reset(membership=gone, by=admin)
+    assert error.value.code == "membership.ended"
+    assert TOTPDevice.objects.filter(user__in=[shared.user, gone.user]).count() == 2
+
+
+def test_an_ended_membership_cannot_be_changed(client_as, member):
+    client = client_as(Role.ADMIN)
+    gone = member(Role.LINK_WORKER)
+    membership_end(membership=gone, by=client.membership.user)
+    response = client.post(f"/team/{gone.pk}/", {"role": "admin"})
+    assert "no longer has access" in response.content.decode()
+    gone.refresh_from_db()
+    assert gone.role == Role.LINK_WORKER
+    with pytest.raises(ApplicationError):
+        membership_change(membership=gone, role=Role.ADMIN, sites=[], by=client.membership.user)

@@ -2,20 +2,35 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.models import Role
 from linkwell.core.services import api_token_create
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 
 
 def _other_member(other_scheme):
-    return {"member_id": MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER).pk}
+    """Another scheme's member (with an authenticator), and how to read what might change."""
+    theirs = MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER)
+    TOTPDeviceFactory(user=theirs.user)
+
+    def state():
+        theirs.refresh_from_db()
+        devices = TOTPDevice.objects.filter(user=theirs.user).count()
+        return (theirs.role, theirs.is_active, sorted(s.pk for s in theirs.sites.all()), devices)
+
+    return {"member_id": theirs.pk}, state
 
 
 def _other_users_token(other_scheme):
     owner = MembershipFactory(scheme=other_scheme).user
     token, _ = api_token_create(user=owner, name="theirs")
-    return {"token_id": token.pk}
+
+    def state():
+        token.refresh_from_db()
+        return token.revoked_at
+
+    return {"token_id": token.pk}, state
 
 
 # Every URL pattern that takes an object id: how to make another scheme's object for it, the
@@ -65,11 +80,14 @@ def test_another_schemes_record_is_404(name, client_as, other_scheme):
 
     make, methods, role = OBJECT_URLS[name]
     client = client_as(role)
-    url = reverse(name, kwargs=make(other_scheme))
+    kwargs, state = make(other_scheme)
+    before = state()
+    url = reverse(name, kwargs=kwargs)
     for method in methods:
-        response = getattr(client, method)(url)
+        response = getattr(client, method)(url, {"role": "admin"})
         assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
         assert other_scheme.name.encode() not in response.content
+    assert state() == before, "the request changed another scheme's record"
 
 
 def test_own_schemes_record_is_found(client_as, scheme):
@@ -89,9 +107,11 @@ def test_scheme_users_cannot_use_the_admin_site(client_as, other_scheme):
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_switching_to_a_scheme_you_are_not_in_is_404(client_as, other_scheme):
+@pytest.mark.parametrize("value", ["other", "not-a-uuid", ""])
+def test_switching_to_a_scheme_you_are_not_in_is_404(client_as, other_scheme, value):
     client = client_as(Role.MANAGER)
-    response = client.post("/scheme/switch/", {"scheme": str(other_scheme.pk)})
+    scheme_id = str(other_scheme.pk) if value == "other" else value
+    response = client.post("/scheme/switch/", {"scheme": scheme_id})
     assert response.status_code == 404
     assert client.get("/").context["membership"].scheme_id == client.membership.scheme_id
 

@@ -1,6 +1,7 @@
 """Sign-in, two-factor, sign-out, lockout and password reset."""
 
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -18,7 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from linkwell.core.audit import client_ip, log_user_action
 from linkwell.core.forms import NewPasswordForm, ResetRequestForm, SignInForm, TwoFactorCodeForm
 from linkwell.core.permissions import two_factor_required
-from linkwell.core.signals import user_for_email
+from linkwell.core.services import api_tokens_revoke_all
+from linkwell.core.signals import sign_in_email, user_for_email
 
 
 def _safe_next(request, default="core:dashboard"):
@@ -41,7 +43,8 @@ class SignInView(auth_views.LoginView):
         # A user who already has a confirmed authenticator is asked for a code next; the
         # middleware sends those who must set one up to the set-up page.
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            return redirect(f"{reverse_lazy('core:two_factor')}?next={self.get_success_url()}")
+            query = urlencode({"next": self.get_success_url()})
+            return redirect(f"{reverse_lazy('core:two_factor')}?{query}")
         return response
 
 
@@ -49,9 +52,9 @@ def locked_out(request, response=None, credentials=None, *args, **kwargs):
     """django-axes calls this when an account is locked: say so, and when to try again."""
     cool_off = settings.AXES_COOLOFF_TIME
     retry_at = timezone.localtime(timezone.now() + cool_off)
-    email = (credentials or {}).get("username", "")
+    email = sign_in_email(request, credentials)
     log_user_action(
-        user_for_email(email), "auth.locked_out", ip_address=client_ip(request), actor_label=email
+        user_for_email(email), "auth.locked_out", attempt_email=email, ip_address=client_ip(request)
     )
     form = SignInForm(request, data=None, initial={"username": email})
     minutes = int(cool_off.total_seconds() // 60)
@@ -118,7 +121,7 @@ def two_factor_setup(request):
             "qr_svg": qr.svg_inline(scale=5, title="QR code for your authenticator app"),
             "key_groups": [base32[i : i + 4] for i in range(0, len(base32), 4)],
             "next": request.GET.get("next", ""),
-            "required": two_factor_required(request.user, request.membership),
+            "required": two_factor_required(request.user),
         },
     )
 
@@ -147,6 +150,8 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         log_user_action(form.user, "auth.password_reset", ip_address=client_ip(self.request))
+        # A reset can follow a stolen password: tokens made with it stop working too.
+        api_tokens_revoke_all(user=form.user, by=form.user, reason="password_reset")
         return response
 
 

@@ -1,5 +1,7 @@
 """The dashboard, the account page, scheme switching, health and the error pages."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -34,12 +36,11 @@ def dashboard(request):
 @login_required
 @require_POST
 def switch_scheme(request):
-    scheme_id = request.POST.get("scheme", "")
-    chosen = (
-        memberships_for_user(request.user).filter(scheme_id=scheme_id).first()
-        if scheme_id
-        else None
-    )
+    try:
+        scheme_id = uuid.UUID(request.POST.get("scheme", ""))
+    except ValueError:
+        raise Http404("No such scheme.") from None
+    chosen = memberships_for_user(request.user).filter(scheme_id=scheme_id).first()
     if chosen is None:
         raise Http404("You are not a member of that scheme.")
     request.session[SESSION_SCHEME_KEY] = str(chosen.scheme_id)
@@ -105,3 +106,7 @@ def page_not_found(request, exception=None):
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

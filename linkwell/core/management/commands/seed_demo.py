@@ -1,13 +1,14 @@
 """Build the demo data. Safe to run again: it updates what is there instead of duplicating it."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
 
 DEMO_DOMAIN = "demo.linkwell.test"
+DEFAULT_DEMO_PASSWORD = "linkwell-demo-2026"
 
 DEMO_PEOPLE = {
     Role.ADMIN: "Priya Shah",
@@ -26,8 +27,28 @@ def demo_email(role: str) -> str:
 class Command(BaseCommand):
     help = "Create or refresh the demo scheme, its sites and one user per role."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load the demo into a production deployment (a training site). Needs "
+            "LINKWELL_DEMO_PASSWORD set to a password of your own.",
+        )
+
+    def handle(self, *args, allow_production=False, **options):
         password = settings.LINKWELL_DEMO_PASSWORD
+        if settings.PRODUCTION:
+            if not allow_production:
+                raise CommandError(
+                    "This is a production deployment (LINKWELL_ENV=production). The demo creates "
+                    "accounts with known passwords and no two-factor; pass --allow-production "
+                    "only for a training site."
+                )
+            if password == DEFAULT_DEMO_PASSWORD:
+                raise CommandError(
+                    "Set LINKWELL_DEMO_PASSWORD to a password of your own before loading the "
+                    "demo into a production deployment."
+                )
         with transaction.atomic():
             scheme = self._scheme(
                 "demo",
