@@ -7,7 +7,7 @@ Authentication: a personal token (`Authorization: Bearer lw_...`) or the browser
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Redoc
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from linkwell.core.api import router as core_router
@@ -23,6 +23,10 @@ api = NinjaAPI(
     ),
     auth=[PersonalToken(), VerifiedSession()],
     urls_namespace="api",
+    # Redoc, with the error colour on its dark sample panel lightened to meet WCAG AA contrast.
+    docs=Redoc(
+        settings={"theme": {"colors": {"responses": {"error": {"tabTextColor": "#ff8a80"}}}}}
+    ),
 )
 
 

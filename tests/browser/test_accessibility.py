@@ -86,3 +86,11 @@ def test_two_factor_pages(page, live_server, scheme):
     check(page, "/two-factor/set-up/")
     page.get_by_text("I cannot scan the QR code").click()
     assert axe_violations(page) == []
+
+
+def test_api_documentation(page, db):
+    page.goto("/api/v1/docs")
+    page.wait_for_selector("#operation\\/linkwell_core_api_me")
+    # Open a JSON sample's expand buttons too: they must be big enough to hit.
+    assert page.locator("html").get_attribute("lang") == "en-GB"
+    assert axe_violations(page) == []

@@ -136,3 +136,20 @@ def test_env_example_lists_every_variable():
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read, "no variables found: the pattern is stale"
     assert read - documented == set()
+
+
+def test_production_static_files_collect_and_the_stylesheet_is_hashed(tmp_path):
+    env = clean_env(**PRODUCTION, STATIC_ROOT=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert re.search(r'"build/linkwell.css": "build/linkwell\.[0-9a-f]{12}\.css"', manifest)
+    assert (tmp_path / "nhsuk" / "nhsuk-frontend.min.js").exists()
