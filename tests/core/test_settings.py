@@ -35,6 +35,19 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    """Run `manage.py ARGS` in a fresh interpreter with these variables."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean_env(**env_overrides),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
     """Run `code` after django.setup() in a fresh interpreter with these variables."""
     env = clean_env(**env_overrides)
@@ -78,16 +91,7 @@ def test_production_refuses_no_allowed_hosts():
 
 
 def test_check_deploy_is_clean_with_the_documented_variables():
-    env = clean_env(**PRODUCTION)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -139,16 +143,7 @@ def test_env_example_lists_every_variable():
 
 
 def test_production_static_files_collect_and_the_stylesheet_is_hashed(tmp_path):
-    env = clean_env(**PRODUCTION, STATIC_ROOT=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_manage("collectstatic", "--noinput", **PRODUCTION, STATIC_ROOT=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = (tmp_path / "staticfiles.json").read_text()
     assert re.search(r'"build/linkwell.css": "build/linkwell\.[0-9a-f]{12}\.css"', manifest)
