@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "linkwell.core",
+    "linkwell.directory",
 ]
 
 MIDDLEWARE = [

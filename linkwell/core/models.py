@@ -75,6 +75,10 @@ class Scheme(models.Model):
         default=True,
         help_text="Everyone who can see person data must sign in with a second factor.",
     )
+    directory_freshness_days = models.PositiveSmallIntegerField(
+        default=180,
+        help_text="A listing not verified for this many days joins the freshness queue.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
