@@ -28,8 +28,19 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from linkwell.core.models import LogEntry, Membership, Role, Scheme, Site, User
+from linkwell.directory import taxonomy
+from linkwell.directory.models import (
+    Address,
+    Attribute,
+    Location,
+    Organization,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+)
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 BATCH_SIZE = 2000
 SCHEME_SLUG = "bench"
 SCHEME_NAME = "Bench scheme"
@@ -197,6 +208,149 @@ def build_audit_log(ctx: BuildContext) -> None:
             yield entry
 
     insert(LogEntry, entries(), total=total, label="audit log entries")
+
+
+# The directory: `size` services across size/3 organisations, around Birmingham.
+DIRECTORY_CENTRE = (52.48, -1.90)
+DIRECTORY_SPREAD = (0.5, 0.8)  # degrees either side: about 55 km north-south and east-west
+BENCH_POSTCODE = ("B1 1AA", 52.4797, -1.9026)  # the search point, in the postcode table
+# What services are called and do: "walking" is in one name in twelve.
+ACTIVITIES = [
+    ("Walking group", "Gentle walks with others, at your own pace"),
+    ("Coffee morning", "A friendly chat over a hot drink"),
+    ("Art club", "Painting and drawing for beginners and the experienced"),
+    ("Gardening project", "Growing food and flowers on a shared plot"),
+    ("Debt advice", "Free, confidential help with money worries"),
+    ("Befriending", "A volunteer who calls or visits every week"),
+    ("Dance class", "Moving to music, seated or standing"),
+    ("Food bank", "Emergency food parcels and advice"),
+    ("Carers cafe", "Time out and support for unpaid carers"),
+    ("Community shed", "Making, mending and conversation"),
+    ("Choir", "Singing together, no experience needed"),
+    ("Chair yoga", "Stretching and breathing for every body"),
+]
+PLACES = ["Ladywood", "Aston", "Edgbaston", "Handsworth", "Selly Oak", "Erdington", "Moseley"]
+DEFAULT_TERM_IDS = [
+    taxonomy.term_id(code) for code, _ in taxonomy.NEED_AREAS + taxonomy.ACTIVITY_TYPES
+]
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+# (status, weight): most listings are active; a few are closed or inactive.
+SERVICE_STATUSES = [
+    (ServiceStatus.ACTIVE, 90),
+    (ServiceStatus.TEMPORARILY_CLOSED, 4),
+    (ServiceStatus.INACTIVE, 3),
+    (ServiceStatus.DEFUNCT, 3),
+]
+
+
+def _uuid(ctx: BuildContext) -> uuid.UUID:
+    return uuid.UUID(int=ctx.rng.getrandbits(128), version=4)
+
+
+@builder("directory")
+def build_directory(ctx: BuildContext) -> None:
+    """`size` services across size/3 organisations: nine in ten at a place (location with
+    coordinates, address and postcode) within about 55 km of Birmingham, the rest online only;
+    each with a weekly schedule and one to three default need-area or activity terms. Also the
+    default taxonomies (a flush empties them) and the bench postcode in the postcode table."""
+    from django.apps import apps
+
+    from linkwell.geo.models import Postcode
+
+    taxonomy.load(apps)
+    postcode, lat, lon = BENCH_POSTCODE
+    Postcode.objects.create(postcode=postcode, latitude=lat, longitude=lon, source="demo")
+
+    rng = ctx.rng
+    org_count = max(1, ctx.size // 3)
+    organizations = [
+        Organization(
+            id=_uuid(ctx),
+            name=f"{rng.choice(PLACES)} Community Trust {i:06d}",
+            description="A local charity run by and for its neighbourhood.",
+            email=f"hello{i}@trust.bench.linkwell.test",
+        )
+        for i in range(org_count)
+    ]
+    insert(Organization, organizations, total=org_count, label="organisations")
+
+    statuses = [s for s, _ in SERVICE_STATUSES]
+    status_weights = [w for _, w in SERVICE_STATUSES]
+    services: list[Service] = []
+    for i in range(ctx.size):
+        name, description = ACTIVITIES[i % len(ACTIVITIES)]
+        place = rng.choice(PLACES)
+        services.append(
+            Service(
+                id=_uuid(ctx),
+                organization=organizations[i % org_count],
+                name=f"{place} {name} {i:06d}",
+                description=f"{description} in {place}.",
+                status=rng.choices(statuses, status_weights)[0],
+                is_public=rng.random() < 0.95,
+                in_person=True,
+                by_phone=rng.random() < 0.3,
+                online=rng.random() < 0.2,
+                minimum_age=rng.choice([None, None, 16, 18, 50]),
+            )
+        )
+    insert(Service, services, total=ctx.size, label="services")
+
+    placed = [s for s in services if rng.random() < 0.9]
+    locations = [
+        Location(
+            id=_uuid(ctx),
+            organization_id=s.organization_id,
+            name=f"{s.name.split(' ')[0]} Community Centre",
+            latitude=DIRECTORY_CENTRE[0] + rng.uniform(-1, 1) * DIRECTORY_SPREAD[0],
+            longitude=DIRECTORY_CENTRE[1] + rng.uniform(-1, 1) * DIRECTORY_SPREAD[1],
+        )
+        for s in placed
+    ]
+    insert(Location, locations, total=len(locations), label="locations")
+
+    def addresses() -> Iterator[Address]:
+        for n, location in enumerate(locations):
+            district = rng.randrange(1, 48)
+            yield Address(
+                id=_uuid(ctx),
+                location=location,
+                address_1=f"{n % 400 + 1} High Street",
+                city="Birmingham",
+                postal_code=f"B{district} {rng.randrange(10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+            )
+
+    insert(Address, addresses(), total=len(locations), label="addresses")
+    links = (
+        ServiceAtLocation(id=_uuid(ctx), service=s, location=loc)
+        for s, loc in zip(placed, locations, strict=True)
+    )
+    insert(ServiceAtLocation, links, total=len(locations), label="services at locations")
+
+    def schedules() -> Iterator[Schedule]:
+        for s in services:
+            opens = rng.randrange(9, 19)
+            yield Schedule(
+                id=_uuid(ctx),
+                service=s,
+                freq=Schedule.Freq.WEEKLY,
+                interval=1,
+                byday=",".join(sorted(rng.sample(WEEKDAYS, rng.randint(1, 2)), key=WEEKDAYS.index)),
+                opens_at=f"{opens:02d}:00",
+                closes_at=f"{opens + 2:02d}:00",
+            )
+
+    insert(Schedule, schedules(), total=ctx.size, label="schedules")
+
+    def attributes() -> Iterator[Attribute]:
+        for s in services:
+            for term in rng.sample(DEFAULT_TERM_IDS, rng.randint(1, 3)):
+                yield Attribute(
+                    id=_uuid(ctx), link_entity="service", link_id=s.pk, taxonomy_term_id=term
+                )
+
+    insert(Attribute, attributes(), total=ctx.size * 2, label="service terms (about)")
 
 
 def ensure(size: int, *, rebuild: bool = False) -> None:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "linkwell.core",
+    "linkwell.geo",
     "linkwell.directory",
 ]
 
@@ -100,6 +101,7 @@ TEMPLATES = [
     },
 ]
 FORM_RENDERER = "linkwell.core.forms.NHSUKFormRenderer"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, now
 
 # Database: PostgreSQL when DATABASE_URL is set, else SQLite under var/.
 VAR_DIR = Path(env.str("LINKWELL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -233,11 +235,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "linkwell": {"level": "INFO"}},
 }
+
+# Messages to people (linkwell.notify): "log" (console, the default) or "email".
+NOTIFY_BACKEND = env.str("NOTIFY_BACKEND", default="log")
 
 # The address people use to reach this server, for links in emails.
 LINKWELL_BASE_URL = env.str("LINKWELL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Geography: how a postcode becomes coordinates (linkwell.geo). "table" (the default) uses the
+# postcodes `manage.py import_postcodes` loads; "http" asks a postcodes.io-compatible server.
+GEO_POSTCODE_BACKEND = env.str("GEO_POSTCODE_BACKEND", default="table")
+GEO_POSTCODES_IO_URL = env.str("GEO_POSTCODES_IO_URL", default="https://api.postcodes.io")
+GEO_POSTCODES_IO_TIMEOUT = env.float("GEO_POSTCODES_IO_TIMEOUT", default=3.0)
 
 # Demo data.
 LINKWELL_DEMO_PASSWORD = env.str("LINKWELL_DEMO_PASSWORD", default="linkwell-demo-2026")

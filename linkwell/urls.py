@@ -3,11 +3,14 @@ from django.urls import include, path
 
 from linkwell.api import api
 from linkwell.core.views import pages
+from linkwell.directory.oruk import oruk_api
 
 urlpatterns = [
     path("healthz", pages.healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("oruk/", oruk_api.urls),
     path("admin/", admin.site.urls),
+    path("directory/", include("linkwell.directory.urls")),
     path("", include("linkwell.core.urls")),
 ]
 

@@ -30,5 +30,10 @@ SCENARIOS: dict[str, Scenario] = {
             "GET / as an admin and as a link worker, and GET /audit/, against GET /healthz",
             "bench.scenarios.dashboard",
         ),
+        Scenario(
+            "directory_search",
+            "ORUK /services text+term search, a full page, /service_at_locations near a postcode",
+            "bench.scenarios.directory_search",
+        ),
     ]
 }

@@ -8,6 +8,8 @@ from linkwell.core.selectors import memberships_for_user
 # (label, url name, permission): the header navigation, shown by role.
 NAVIGATION = [
     ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Directory", "directory:search", Perm.DIRECTORY_VIEW),
+    ("Your listings", "directory:mine", Perm.DIRECTORY_EDIT_OWN),
     ("Team", "core:team", Perm.TEAM_VIEW),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),
     ("Scheme settings", "core:scheme_settings", Perm.SCHEME_SETTINGS),

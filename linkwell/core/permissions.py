@@ -22,6 +22,9 @@ class Perm(StrEnum):
     REFERRAL_SEND = "referral.send"
     DIRECTORY_EDIT_OWN = "directory.edit_own"
     REPORTS_VIEW = "reports.view"
+    DIRECTORY_VIEW = "directory.view"
+    DIRECTORY_FLAG = "directory.flag"
+    DIRECTORY_MANAGE = "directory.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -34,6 +37,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.PERSON_DATA,
             Perm.REPORTS_VIEW,
+            Perm.DIRECTORY_VIEW,
+            Perm.DIRECTORY_FLAG,
+            Perm.DIRECTORY_MANAGE,
         }
     ),
     Role.MANAGER: frozenset(
@@ -45,15 +51,36 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CASELOAD,
             Perm.REFERRAL_SEND,
             Perm.REPORTS_VIEW,
+            Perm.DIRECTORY_VIEW,
+            Perm.DIRECTORY_FLAG,
+            Perm.DIRECTORY_MANAGE,
         }
     ),
     Role.LINK_WORKER: frozenset(
-        {Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.CASELOAD, Perm.REFERRAL_SEND}
+        {
+            Perm.DASHBOARD_VIEW,
+            Perm.PERSON_DATA,
+            Perm.CASELOAD,
+            Perm.REFERRAL_SEND,
+            Perm.DIRECTORY_VIEW,
+            Perm.DIRECTORY_FLAG,
+        }
     ),
-    Role.REFERRER: frozenset({Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.REFERRAL_SEND}),
-    Role.PROVIDER: frozenset({Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.DIRECTORY_EDIT_OWN}),
-    # Commissioners see aggregate, anonymised figures only: no person data.
-    Role.COMMISSIONER: frozenset({Perm.DASHBOARD_VIEW, Perm.REPORTS_VIEW}),
+    Role.REFERRER: frozenset(
+        {
+            Perm.DASHBOARD_VIEW,
+            Perm.PERSON_DATA,
+            Perm.REFERRAL_SEND,
+            Perm.DIRECTORY_VIEW,
+            Perm.DIRECTORY_FLAG,
+        }
+    ),
+    Role.PROVIDER: frozenset(
+        {Perm.DASHBOARD_VIEW, Perm.PERSON_DATA, Perm.DIRECTORY_EDIT_OWN, Perm.DIRECTORY_VIEW}
+    ),
+    # Commissioners see aggregate, anonymised figures only (and the directory, to see what
+    # provision exists): no person data.
+    Role.COMMISSIONER: frozenset({Perm.DASHBOARD_VIEW, Perm.REPORTS_VIEW, Perm.DIRECTORY_VIEW}),
 }
 
 

@@ -94,3 +94,96 @@ def test_api_documentation(page, db):
     # Open a JSON sample's expand buttons too: they must be big enough to hit.
     assert page.locator("html").get_attribute("lang") == "en-GB"
     assert axe_violations(page) == []
+
+
+def test_directory_pages(page, live_server, scheme):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linkwell.directory.models import Flag
+    from linkwell.geo.models import Postcode
+    from tests.directory.test_pages import make_service
+
+    Postcode.objects.create(postcode="RV1 1AA", latitude=52.48, longitude=-1.90, source="demo")
+    service = make_service(
+        "Art group",
+        scheme=scheme,
+        lat=52.481,
+        lon=-1.9,
+        terms=["arts-creativity"],
+        in_person=True,
+        capacity="waiting_list",
+        typical_wait_weeks=4,
+        last_verified_at=timezone.now() - timedelta(days=300),
+    )
+    Flag.objects.create(service=service, scheme=scheme, kind=Flag.Kind.WRONG_PHONE, note="x")
+    manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+    signed_in(page, live_server, manager.user)
+    for url in [
+        "/directory/",
+        "/directory/?postcode=RV1+1AA&distance=5000",
+        "/directory/?postcode=nonsense",
+        f"/directory/services/{service.pk}/",
+        f"/directory/services/{service.pk}/flag/",
+        f"/directory/services/{service.pk}/edit/",
+        "/directory/freshness/",
+        "/directory/flags/",
+    ]:
+        assert check(page, url).status == 200, url
+    page.goto(f"/directory/services/{service.pk}/flag/")
+    page.get_by_role("button", name="Send").click()
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    assert axe_violations(page) == []
+
+
+def test_directory_search_by_keyboard_updates_results(page, live_server, scheme):
+    from tests.directory.test_pages import make_service
+
+    make_service("Walking group", scheme=scheme, in_person=True)
+    make_service("Phone befriending", scheme=scheme, by_phone=True)
+    worker = MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
+    signed_in(page, live_server, worker.user)
+    page.goto("/directory/")
+    page.get_by_label("Search").focus()
+    page.keyboard.type("walking")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/directory/?q=walking**")
+    results = page.locator("#results")
+    assert "1 listing" in results.inner_text()
+    assert "Walking group" in results.inner_text()
+    assert "Phone befriending" not in results.inner_text()
+    page.get_by_role("link", name="Walking group").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Walking group"
+
+
+def test_provider_pages(page, live_server, scheme):
+    from tests.directory.test_pages import make_service
+
+    service = make_service("Choir", scheme=scheme)
+    provider = MembershipFactory(scheme=scheme, role=Role.PROVIDER)
+    service.organization.staff.add(provider.user)
+    signed_in(page, live_server, provider.user)
+    check(page, "/directory/yours/")
+    check(page, f"/directory/services/{service.pk}/edit/")
+
+
+def test_verification_link_pages(page, live_server, scheme, settings):
+    import re
+
+    from django.core import mail
+
+    from linkwell.directory.services import verification_requests_send
+    from tests.directory.test_pages import make_service
+
+    settings.NOTIFY_BACKEND = "email"
+    service = make_service("Lunch club", scheme=scheme)
+    manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+    # Browser tests run in autocommit, so the email goes as soon as the request is saved.
+    verification_requests_send(services=[service], membership=manager)
+    link = re.search(r"(/directory/confirm/\S+/)", mail.outbox[-1].body).group(1)
+    check(page, link)
+    page.get_by_role("button", name="Yes, it is still correct").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    assert axe_violations(page) == []
+    assert check(page, "/directory/confirm/not-a-real-link/").status == 404

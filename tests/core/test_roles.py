@@ -13,6 +13,10 @@ PAGES = {
     "/team/add/": {Role.ADMIN},
     "/audit/": {Role.ADMIN, Role.MANAGER},
     "/scheme/settings/": {Role.ADMIN},
+    "/directory/": ALL,
+    "/directory/freshness/": {Role.ADMIN, Role.MANAGER},
+    "/directory/flags/": {Role.ADMIN, Role.MANAGER},
+    "/directory/yours/": {Role.PROVIDER},
 }
 MATRIX = [(role, url, role in allowed) for url, allowed in PAGES.items() for role in Role]
 
@@ -34,10 +38,11 @@ def test_each_role_has_its_own_dashboard(client_as, role):
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        (Role.ADMIN, ["Dashboard", "Team", "Audit log", "Scheme settings"]),
-        (Role.MANAGER, ["Dashboard", "Team", "Audit log"]),
-        (Role.LINK_WORKER, ["Dashboard"]),
-        (Role.COMMISSIONER, ["Dashboard"]),
+        (Role.ADMIN, ["Dashboard", "Directory", "Team", "Audit log", "Scheme settings"]),
+        (Role.MANAGER, ["Dashboard", "Directory", "Team", "Audit log"]),
+        (Role.LINK_WORKER, ["Dashboard", "Directory"]),
+        (Role.PROVIDER, ["Dashboard", "Directory", "Your listings"]),
+        (Role.COMMISSIONER, ["Dashboard", "Directory"]),
     ],
 )
 def test_navigation_follows_the_role(client_as, role, links):

@@ -53,3 +53,29 @@ def test_seed_demo_refuses_a_production_deployment(db, settings):
     with pytest.raises(CommandError, match="LINKWELL_DEMO_PASSWORD"):
         call_command("seed_demo", allow_production=True)
     assert not Scheme.objects.exists()
+
+
+def test_seed_demo_builds_a_realistic_directory(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linkwell.directory.models import Organization, Service
+    from linkwell.geo.models import Postcode
+
+    call_command("seed_demo")
+    services = Service.objects.filter(owner_scheme__slug="demo")
+    assert 140 <= services.count() <= 170
+    assert 55 <= Organization.objects.count() <= 70
+    assert services.filter(capacity="full").exists()
+    assert services.filter(capacity="waiting_list", typical_wait_weeks__isnull=False).exists()
+    stale = services.filter(last_verified_at__lt=timezone.now() - timedelta(days=180))
+    assert 10 <= stale.count() <= services.count() // 3
+    # Every location's postcode is in the demo gazetteer, so distance search works offline.
+    postcodes = set(Postcode.objects.values_list("postcode", flat=True))
+    used = set(
+        services.values_list("service_at_locations__location__addresses__postal_code", flat=True)
+    )
+    assert used <= postcodes
+    provider = User.objects.get(email=demo_email(Role.PROVIDER))
+    assert provider.provider_organizations.exists()

@@ -6,6 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.models import Role
 from linkwell.core.services import api_token_create
+from linkwell.directory.models import Flag, Location, Organization, Service, ServiceAtLocation
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 
 
@@ -33,6 +34,39 @@ def _other_users_token(other_scheme):
     return {"token_id": token.pk}, state
 
 
+def _private_service(other_scheme):
+    """Another scheme's listing, kept out of the open feed."""
+    org = Organization.objects.create(name="Their organisation", owner_scheme=other_scheme)
+    service = Service.objects.create(
+        organization=org, name="Their private group", owner_scheme=other_scheme, is_public=False
+    )
+    location = Location.objects.create(organization=org, latitude=52.5, longitude=-1.9)
+    sal = ServiceAtLocation.objects.create(service=service, location=location)
+    Flag.objects.create(service=service, scheme=other_scheme, kind=Flag.Kind.OTHER)
+
+    def state():
+        service.refresh_from_db()
+        flags = list(service.flags.values_list("status", flat=True))
+        return (service.name, service.capacity, service.last_verified_at, flags)
+
+    return service, sal, state
+
+
+def _other_service(other_scheme):
+    service, _, state = _private_service(other_scheme)
+    return {"service_id": service.pk}, state
+
+
+def _other_service_at_location(other_scheme):
+    _, sal, state = _private_service(other_scheme)
+    return {"sal_id": sal.pk}, state
+
+
+def _other_flag(other_scheme):
+    service, _, state = _private_service(other_scheme)
+    return {"flag_id": service.flags.get().pk}, state
+
+
 # Every URL pattern that takes an object id: how to make another scheme's object for it, the
 # methods to try, and a role that may use the URL in its own scheme. A new pattern with an id
 # must be added here (the first test checks).
@@ -42,10 +76,21 @@ OBJECT_URLS = {
     "core:member_two_factor_reset": (_other_member, ["post"], Role.ADMIN),
     "core:api_token_revoke": (_other_users_token, ["post"], Role.LINK_WORKER),
     "api:token_revoke": (_other_users_token, ["delete"], Role.REFERRER),
+    "directory:service": (_other_service, ["get"], Role.LINK_WORKER),
+    "directory:flag": (_other_service, ["get", "post"], Role.LINK_WORKER),
+    "directory:edit": (_other_service, ["get", "post"], Role.MANAGER),
+    "directory:verify": (_other_service, ["post"], Role.MANAGER),
+    "directory:flag_close": (_other_flag, ["post"], Role.MANAGER),
+    # The open feed has no scheme, but a listing kept out of it must not show there.
+    "oruk:service_detail": (_other_service, ["get"], Role.LINK_WORKER),
+    "oruk:service_at_location_detail": (_other_service_at_location, ["get"], Role.LINK_WORKER),
 }
 # Patterns with parameters that are not records of a scheme, and why.
 NOT_RECORDS = {
     "core:password_reset_confirm": "a signed, expiring link for one user; checked by Django",
+    "directory:confirm": "a one-time emailed secret, not a record id (tests/directory)",
+    "oruk:taxonomy_detail": "taxonomies are a shared vocabulary, public by design",
+    "oruk:taxonomy_term_detail": "taxonomy terms are a shared vocabulary, public by design",
 }
 # Django's admin site is for staff operators; non-staff users are sent to its sign-in page
 # (checked by test_scheme_users_cannot_use_the_admin_site).

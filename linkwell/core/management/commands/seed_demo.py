@@ -6,6 +6,8 @@ from django.db import transaction
 
 from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
+from linkwell.directory.demo import load_demo_directory
+from linkwell.geo.demo import write_demo_gazetteer
 
 DEMO_DOMAIN = "demo.linkwell.test"
 DEFAULT_DEMO_PASSWORD = "linkwell-demo-2026"
@@ -67,12 +69,21 @@ class Command(BaseCommand):
             )
             admin = User.objects.get(email=demo_email(Role.ADMIN))
             self._member(other, admin, Role.ADMIN, [])
+            demo_postcodes = write_demo_gazetteer()
+            directory = load_demo_directory(
+                scheme=scheme, provider_user=User.objects.get(email=demo_email(Role.PROVIDER))
+            )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
         width = max(len(demo_email(r)) for r in DEMO_PEOPLE)
         for role in DEMO_PEOPLE:
             self.stdout.write(f"  {Role(role).label:<28} {demo_email(role):<{width}}  {password}")
         self.stdout.write("Two-factor sign-in is off for the demo schemes only.")
+        self.stdout.write(
+            f"Demo postcodes written: {demo_postcodes} (made-up RV1 to RV9, Riverside). "
+            f"Directory: {directory['services']} services from "
+            f"{directory['organizations']} organisations."
+        )
 
     def _scheme(self, slug, name, site_names):
         scheme, _ = Scheme.objects.update_or_create(

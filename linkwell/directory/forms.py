@@ -1,0 +1,154 @@
+"""Forms for the directory pages, in NHS.UK markup (see linkwell.core.forms)."""
+
+from django import forms
+
+from linkwell.core.forms import NHSUKFormMixin
+from linkwell.directory import taxonomy
+from linkwell.directory.models import Flag, Service, TaxonomyTerm
+from linkwell.directory.services import EDITABLE_FIELDS, MANAGER_ONLY_FIELDS
+
+DAYS = [
+    ("", "Any day"),
+    ("MO", "Monday"),
+    ("TU", "Tuesday"),
+    ("WE", "Wednesday"),
+    ("TH", "Thursday"),
+    ("FR", "Friday"),
+    ("SA", "Saturday"),
+    ("SU", "Sunday"),
+]
+DISTANCES = [
+    ("1000", "1 km"),
+    ("2000", "2 km"),
+    ("5000", "5 km"),
+    ("10000", "10 km"),
+    ("25000", "25 km"),
+]
+TAKE_PART = [
+    ("in_person", "In person"),
+    ("by_phone", "By phone"),
+    ("online", "Online"),
+    ("home_visit", "Home visit"),
+]
+
+
+def _terms(taxonomy_id):
+    return [(str(t.pk), t.name) for t in TaxonomyTerm.objects.filter(taxonomy_id=taxonomy_id)]
+
+
+class DirectorySearchForm(NHSUKFormMixin, forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    need = forms.ChoiceField(label="Need area", required=False)
+    activity = forms.ChoiceField(label="Type of support", required=False)
+    take_part = forms.MultipleChoiceField(
+        label="How people take part",
+        choices=TAKE_PART,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    free_only = forms.BooleanField(label="Free only", required=False)
+    age = forms.IntegerField(
+        label="Age of the person",
+        required=False,
+        min_value=0,
+        max_value=120,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter an age in whole years, like 34",
+            "min_value": "Age must be 0 or more",
+            "max_value": "Age must be 120 or less",
+        },
+    )
+    day = forms.ChoiceField(label="Day", choices=DAYS, required=False)
+    time = forms.TimeField(
+        label="Time",
+        required=False,
+        help_text="For example, 14:30",
+        widget=forms.TimeInput(attrs={"class": "nhsuk-input--width-5"}),
+        error_messages={"invalid": "Enter a time like 14:30"},
+    )
+    postcode = forms.CharField(
+        label="Near postcode",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"class": "nhsuk-input--width-10", "autocomplete": "postal-code"}
+        ),
+    )
+    distance = forms.ChoiceField(label="Within", choices=DISTANCES, required=False, initial="5000")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["need"].choices = [("", "Any need area"), *_terms(taxonomy.NEED_AREAS_ID)]
+        self.fields["activity"].choices = [
+            ("", "Any type of support"),
+            *_terms(taxonomy.ACTIVITY_TYPES_ID),
+        ]
+        for name in ("need", "activity", "day", "distance"):
+            self.fields[name].widget.attrs["class"] = "nhsuk-select"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("time") and not cleaned.get("day"):
+            self.add_error("day", "Choose a day to search by time")
+        return cleaned
+
+
+class FlagForm(NHSUKFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="What is wrong?",
+        choices=Flag.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what is wrong"},
+    )
+    note = forms.CharField(
+        label="Tell us more",
+        required=False,
+        max_length=2000,
+        help_text="For example, the right phone number, or when it closed.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Flag.Kind.OTHER and not cleaned.get("note", "").strip():
+            self.add_error("note", "Say what is wrong")
+        return cleaned
+
+
+class ServiceEditForm(NHSUKFormMixin, forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = EDITABLE_FIELDS + MANAGER_ONLY_FIELDS
+        widgets = {
+            "status": forms.RadioSelect,
+            "capacity": forms.RadioSelect,
+            "cost_type": forms.RadioSelect,
+            "referral_route": forms.RadioSelect,
+            "gender": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "eligibility_description": forms.Textarea(attrs={"rows": 3}),
+            "safeguarding_policy_seen_on": forms.DateInput(attrs={"type": "date"}),
+            "dbs_checked_on": forms.DateInput(attrs={"type": "date"}),
+            "insurance_checked_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, manager: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not manager:
+            for name in MANAGER_ONLY_FIELDS:
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("minimum_age"), cleaned.get("maximum_age")
+        if low is not None and high is not None and high < low:
+            self.add_error(
+                "maximum_age", "The oldest age must be the same as or more than the youngest"
+            )
+        if cleaned.get("cost_type") == "fee" and cleaned.get("fee_amount") is None:
+            self.add_error("fee_amount", "Enter the fee, in pounds")
+        return cleaned
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}

@@ -1,0 +1,141 @@
+"""Reads of the directory for the HTML pages, scoped to the acting user's scheme and role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from linkwell.core.models import Membership
+from linkwell.core.permissions import Perm, can, require
+from linkwell.directory.models import (
+    Attribute,
+    Flag,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+    TaxonomyTerm,
+)
+
+LISTED_STATUSES = [ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED]
+
+
+def visible_services(*, membership: Membership) -> QuerySet[Service]:
+    """Listings this user may see: the open directory, their scheme's own listings, and (for
+    providers) their organisation's."""
+    require(membership, Perm.DIRECTORY_VIEW)
+    visible = Q(is_public=True, status__in=LISTED_STATUSES) | Q(
+        owner_scheme_id=membership.scheme_id
+    )
+    if can(membership, Perm.DIRECTORY_EDIT_OWN):
+        visible |= Q(organization__staff=membership.user_id)
+    return Service.objects.filter(visible).distinct()
+
+
+def service_page(*, membership: Membership, service_id) -> Service:
+    """One listing with everything its page shows; a listing the user may not see is 404."""
+    qs = (
+        visible_services(membership=membership)
+        .select_related("organization", "verified_by", "owner_scheme")
+        .prefetch_related(
+            Prefetch(
+                "service_at_locations",
+                queryset=ServiceAtLocation.objects.select_related("location").prefetch_related(
+                    "location__addresses", "location__accessibility", "location__phones"
+                ),
+            ),
+            "schedules",
+            "cost_options",
+            "phones",
+            "contacts",
+            "languages",
+            "service_areas",
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(status=Flag.Status.OPEN).select_related("raised_by"),
+                to_attr="open_flags",
+            ),
+        )
+    )
+    service = get_object_or_404(qs, pk=service_id)
+    service.terms = list(
+        TaxonomyTerm.objects.filter(
+            attributes__link_entity="service", attributes__link_id=service.pk
+        ).select_related("taxonomy")
+    )
+    return service
+
+
+def terms_by_service(services: list[Service]) -> dict:
+    """The taxonomy terms of a page of services, in one query."""
+    rows = (
+        Attribute.objects.filter(link_entity="service", link_id__in=[s.pk for s in services])
+        .select_related("taxonomy_term")
+        .order_by("taxonomy_term__name")
+    )
+    found: dict = {}
+    for row in rows:
+        found.setdefault(row.link_id, []).append(row.taxonomy_term)
+    return found
+
+
+def is_stale(service: Service, *, days: int) -> bool:
+    if service.last_verified_at is None:
+        return True
+    return service.last_verified_at < timezone.now() - timedelta(days=days)
+
+
+def freshness_queue(*, membership: Membership) -> QuerySet[Service]:
+    """The scheme's listings not verified within its freshness period, oldest first."""
+    require(membership, Perm.DIRECTORY_MANAGE)
+    cutoff = timezone.now() - timedelta(days=membership.scheme.directory_freshness_days)
+    return (
+        Service.objects.filter(owner_scheme_id=membership.scheme_id)
+        .exclude(status=ServiceStatus.DEFUNCT)
+        .filter(Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=cutoff))
+        .select_related("organization")
+        .annotate(
+            open_requests=Count(
+                "verification_requests",
+                filter=Q(
+                    verification_requests__confirmed_at__isnull=True,
+                    verification_requests__expires_at__gt=timezone.now(),
+                ),
+            )
+        )
+        .order_by("last_verified_at", "name")
+    )
+
+
+def scheme_flags(*, membership: Membership, status: str = Flag.Status.OPEN) -> QuerySet[Flag]:
+    """Flags on listings the scheme keeps, or raised by the scheme's people."""
+    require(membership, Perm.DIRECTORY_MANAGE)
+    return (
+        Flag.objects.filter(
+            Q(scheme_id=membership.scheme_id) | Q(service__owner_scheme_id=membership.scheme_id),
+            status=status,
+        )
+        .select_related("service__organization", "raised_by")
+        .order_by("-created_at")
+    )
+
+
+def scheme_flag_get(*, membership: Membership, flag_id) -> Flag:
+    return get_object_or_404(scheme_flags(membership=membership), pk=flag_id)
+
+
+def provider_services(*, membership: Membership) -> QuerySet[Service]:
+    """The listings of the organisations this provider user keeps, with their open flags."""
+    require(membership, Perm.DIRECTORY_EDIT_OWN)
+    return (
+        Service.objects.filter(organization__staff=membership.user_id)
+        .select_related("organization")
+        .prefetch_related(
+            Prefetch(
+                "flags", queryset=Flag.objects.filter(status=Flag.Status.OPEN), to_attr="open_flags"
+            )
+        )
+        .order_by("organization__name", "name")
+    )

@@ -1,0 +1,269 @@
+"""Writes to the directory: flags, verification, provider and manager edits. All audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from linkwell import notify
+from linkwell.core.audit import log_action
+from linkwell.core.errors import ApplicationError
+from linkwell.core.models import Membership, User
+from linkwell.core.permissions import Perm, can
+from linkwell.directory.models import Flag, Service, VerificationRequest
+
+VERIFICATION_LINK_DAYS = 30
+
+# Fields a provider or a manager may change on a listing's page.
+EDITABLE_FIELDS = [
+    "name",
+    "description",
+    "status",
+    "url",
+    "email",
+    "capacity",
+    "typical_wait_weeks",
+    "in_person",
+    "by_phone",
+    "online",
+    "home_visit",
+    "referral_required",
+    "drop_in",
+    "booking_required",
+    "minimum_age",
+    "maximum_age",
+    "gender",
+    "area_served",
+    "eligibility_description",
+    "cost_type",
+    "fee_amount",
+    "referral_route",
+    "referral_email",
+    "referral_phone",
+]
+MANAGER_ONLY_FIELDS = [
+    "scheme_can_fund",
+    "is_public",
+    "safeguarding_policy_seen_on",
+    "dbs_checked_on",
+    "insurance_checked_on",
+]
+
+
+def can_edit_service(membership: Membership | None, service: Service) -> bool:
+    """Providers edit their own organisation's listings; managers, their scheme's."""
+    if membership is None:
+        return False
+    if can(membership, Perm.DIRECTORY_MANAGE) and service.owner_scheme_id == membership.scheme_id:
+        return True
+    return (
+        can(membership, Perm.DIRECTORY_EDIT_OWN)
+        and service.organization.staff.filter(pk=membership.user_id).exists()
+    )
+
+
+def _require_edit(membership: Membership, service: Service) -> None:
+    if not can_edit_service(membership, service):
+        raise ApplicationError(
+            "directory.not_yours", "Only the provider or the scheme that keeps it can change this."
+        )
+
+
+@transaction.atomic
+def flag_raise(*, service: Service, membership: Membership, kind: str, note: str = "") -> Flag:
+    """Report that a listing is wrong. The provider and the scheme's managers see it."""
+    if not can(membership, Perm.DIRECTORY_FLAG):
+        raise ApplicationError("directory.cannot_flag", "Your role cannot flag listings.")
+    flag = Flag(
+        service=service,
+        scheme_id=membership.scheme_id,
+        raised_by_id=membership.user_id,
+        kind=kind,
+        note=note.strip(),
+    )
+    flag.full_clean()
+    flag.save()
+    log_action(
+        membership.user, "directory.flag_raised", service, {"kind": kind}, scheme=membership.scheme
+    )
+    return flag
+
+
+@transaction.atomic
+def flag_close(*, flag: Flag, membership: Membership, status: str) -> Flag:
+    """Mark a flag resolved (the listing was put right) or dismissed (it was right)."""
+    if status not in (Flag.Status.RESOLVED, Flag.Status.DISMISSED):
+        raise ApplicationError("directory.flag_status", "Choose resolved or dismissed.")
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status != Flag.Status.OPEN:
+        raise ApplicationError("directory.flag_closed", "This flag has already been dealt with.")
+    flag.status = status
+    flag.resolved_by_id = membership.user_id
+    flag.resolved_at = timezone.now()
+    flag.save(update_fields=["status", "resolved_by", "resolved_at"])
+    log_action(
+        membership.user,
+        "directory.flag_closed",
+        flag.service,
+        {"status": status, "kind": flag.kind},
+        scheme=membership.scheme,
+    )
+    return flag
+
+
+@transaction.atomic
+def service_mark_verified(*, service: Service, membership: Membership) -> Service:
+    """Confirm a listing is right, as of now."""
+    _require_edit(membership, service)
+    service.last_verified_at = timezone.now()
+    service.verified_by_id = membership.user_id
+    service.save(update_fields=["last_verified_at", "verified_by", "last_modified"])
+    log_action(membership.user, "directory.verified", service, scheme=membership.scheme)
+    return service
+
+
+@transaction.atomic
+def service_update(*, service: Service, membership: Membership, changes: dict) -> Service:
+    """Change a listing's details. Saving the listing also counts as verifying it."""
+    _require_edit(membership, service)
+    allowed = set(EDITABLE_FIELDS)
+    if can(membership, Perm.DIRECTORY_MANAGE):
+        allowed |= set(MANAGER_ONLY_FIELDS)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(
+            "directory.field_not_editable", f"These cannot be changed here: {sorted(unknown)}"
+        )
+    before = {name: getattr(service, name) for name in changes}
+    for name, value in changes.items():
+        setattr(service, name, value)
+    service.last_verified_at = timezone.now()
+    service.verified_by_id = membership.user_id
+    service.full_clean()
+    service.save()
+    changed = sorted(name for name in changes if before[name] != getattr(service, name))
+    log_action(
+        membership.user,
+        "directory.service_changed",
+        service,
+        {"fields": changed},
+        scheme=membership.scheme,
+    )
+    return service
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def verification_requests_send(
+    *, services: Iterable[Service], membership: Membership
+) -> tuple[list[VerificationRequest], list[Service]]:
+    """Email each listing's provider a link to confirm it is still right in one click.
+
+    Returns the requests sent and the services that have no email address to send to.
+    """
+    if not can(membership, Perm.DIRECTORY_MANAGE):
+        raise ApplicationError("directory.cannot_request", "Your role cannot send these.")
+    sent: list[VerificationRequest] = []
+    no_address: list[Service] = []
+    messages: list[notify.Message] = []
+    now = timezone.now()
+    for service in services:
+        if service.owner_scheme_id != membership.scheme_id:
+            raise ApplicationError(
+                "directory.not_yours", f"{service.name} is not one of this scheme's listings."
+            )
+        address = service.email or service.organization.email
+        if not address:
+            no_address.append(service)
+            continue
+        secret = secrets.token_urlsafe(32)
+        request = VerificationRequest.objects.create(
+            service=service,
+            scheme_id=membership.scheme_id,
+            sent_to=address,
+            digest=_digest(secret),
+            requested_by_id=membership.user_id,
+            expires_at=now + timedelta(days=VERIFICATION_LINK_DAYS),
+        )
+        link = settings.LINKWELL_BASE_URL + reverse("directory:confirm", args=[secret])
+        body = render_to_string(
+            "directory/email/verification_request.txt",
+            {
+                "service": service,
+                "scheme": membership.scheme,
+                "link": link,
+                "days": VERIFICATION_LINK_DAYS,
+            },
+        )
+        messages.append(
+            notify.Message(
+                to_email=address,
+                subject=f"Is your listing for {service.name} still right?",
+                body=body,
+                reference=str(request.pk),
+            )
+        )
+        log_action(
+            membership.user,
+            "directory.verification_requested",
+            service,
+            {"to": address},
+            scheme=membership.scheme,
+        )
+        sent.append(request)
+    transaction.on_commit(lambda: [notify.send(message) for message in messages])
+    return sent, no_address
+
+
+def verification_request_for(secret: str) -> VerificationRequest | None:
+    """The live request for an emailed link's secret, or None if unknown, used or expired."""
+    request = (
+        VerificationRequest.objects.select_related("service__organization")
+        .filter(digest=_digest(secret))
+        .first()
+    )
+    if request is None or request.confirmed_at is not None or request.expires_at < timezone.now():
+        return None
+    return request
+
+
+@transaction.atomic
+def verification_confirm(*, secret: str) -> Service:
+    """The provider confirms from the emailed link that their listing is still right."""
+    request = verification_request_for(secret)
+    if request is None:
+        raise ApplicationError(
+            "directory.link_expired", "This link has expired or has already been used."
+        )
+    now = timezone.now()
+    request.confirmed_at = now
+    request.save(update_fields=["confirmed_at"])
+    service = request.service
+    service.last_verified_at = now
+    service.verified_by = None
+    service.save(update_fields=["last_verified_at", "verified_by", "last_modified"])
+    log_action(
+        None,
+        "directory.verified_by_link",
+        service,
+        {"by_email": request.sent_to},
+        scheme=request.scheme,
+    )
+    return service
+
+
+def provider_link_user(*, organization, user: User, by: User) -> None:
+    """Let a provider user keep this organisation's listings."""
+    organization.staff.add(user)
+    log_action(by, "directory.provider_linked", organization, {"user": user.email})
