@@ -101,7 +101,6 @@ TEMPLATES = [
     },
 ]
 FORM_RENDERER = "linkwell.core.forms.NHSUKFormRenderer"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, now
 
 # Database: PostgreSQL when DATABASE_URL is set, else SQLite under var/.
 VAR_DIR = Path(env.str("LINKWELL_VAR_DIR", default=str(BASE_DIR / "var")))

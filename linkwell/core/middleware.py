@@ -29,7 +29,18 @@ class ActiveMembershipMiddleware:
 
 
 # Paths a signed-in user who still owes a second factor may reach.
-_OPEN_PREFIXES = ("/static/", "/healthz", "/api/", "/two-factor/", "/sign-out/", "/sign-in/")
+# (The API and the open Open Referral UK feed have their own rules; an emailed verification
+# link is its own key.)
+_OPEN_PREFIXES = (
+    "/static/",
+    "/healthz",
+    "/api/",
+    "/oruk/",
+    "/directory/confirm/",
+    "/two-factor/",
+    "/sign-out/",
+    "/sign-in/",
+)
 
 
 class TwoFactorRequiredMiddleware:

@@ -1,6 +1,7 @@
 """Forms for the directory pages, in NHS.UK markup (see linkwell.core.forms)."""
 
 from django import forms
+from django.db import models
 
 from linkwell.core.forms import NHSUKFormMixin
 from linkwell.directory import taxonomy
@@ -116,9 +117,17 @@ class FlagForm(NHSUKFormMixin, forms.Form):
         return cleaned
 
 
+def _form_field(model_field, **kwargs):
+    """Web addresses typed without a scheme are taken as https://, as Django 6 will."""
+    if isinstance(model_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return model_field.formfield(**kwargs)
+
+
 class ServiceEditForm(NHSUKFormMixin, forms.ModelForm):
     class Meta:
         model = Service
+        formfield_callback = staticmethod(_form_field)
         fields = EDITABLE_FIELDS + MANAGER_ONLY_FIELDS
         widgets = {
             "status": forms.RadioSelect,

@@ -271,6 +271,7 @@ class Service(models.Model):
             models.Index(fields=["status", "is_public"]),
             models.Index(fields=["owner_scheme", "last_verified_at"]),
             models.Index(fields=["organization", "name"]),
+            models.Index(fields=["name"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -601,7 +602,7 @@ class Attribute(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["link_entity", "link_id"]),
-            models.Index(fields=["taxonomy_term", "link_entity"]),
+            models.Index(fields=["taxonomy_term", "link_entity", "link_id"]),
         ]
         constraints = [
             models.UniqueConstraint(
