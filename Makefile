@@ -33,11 +33,14 @@ linkwell/static/build/linkwell.css: node_modules/.package-lock.json $(wildcard a
 	npm run --silent build:css
 
 ## demo: migrate a SQLite database under var/, load the demo data, serve on 127.0.0.1:$(PORT)
+## (with a background-task worker beside the web server)
 demo: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Serving Linkwell on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	@echo "Serving Linkwell on http://127.0.0.1:$(PORT)/ with a background worker (Ctrl+C stops both)"
+	$(PY) manage.py db_worker --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## lint: ruff and the migrations check

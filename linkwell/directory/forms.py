@@ -161,3 +161,27 @@ class ServiceEditForm(NHSUKFormMixin, forms.ModelForm):
 
     def changes(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class DirectoryImportForm(NHSUKFormMixin, forms.Form):
+    upload = forms.FileField(
+        label="Upload a file",
+        required=False,
+        help_text="An Open Referral (HSDS 3.0) JSON file, or a zipped data package of CSV files.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".json,.zip", "class": "nhsuk-file-upload"}
+        ),
+    )
+    url = forms.URLField(
+        label="Or import from a feed",
+        required=False,
+        assume_scheme="https",
+        help_text="The address of an Open Referral UK API, for example https://example.org/oruk",
+        error_messages={"invalid": "Enter a web address, like https://example.org/oruk"},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and bool(cleaned.get("upload")) == bool(cleaned.get("url")):
+            self.add_error("upload", "Upload a file or give a feed address")
+        return cleaned

@@ -680,3 +680,34 @@ class VerificationRequest(models.Model):
 
     def __str__(self):
         return f"Verification of {self.service} sent to {self.sent_to}"
+
+
+class DirectoryImport(models.Model):
+    """A manager's import of a directory file or feed, run as a background task."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Could not be read"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    scheme = models.ForeignKey("core.Scheme", on_delete=models.CASCADE, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    upload = models.FileField(upload_to="directory-imports/", blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_label = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.source_label} ({self.get_status_display()})"

@@ -12,6 +12,7 @@ from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, can, require
 from linkwell.directory.models import (
     Attribute,
+    DirectoryImport,
     Flag,
     Service,
     ServiceAtLocation,
@@ -139,3 +140,14 @@ def provider_services(*, membership: Membership) -> QuerySet[Service]:
         )
         .order_by("organization__name", "name")
     )
+
+
+def scheme_imports(*, membership: Membership) -> QuerySet[DirectoryImport]:
+    require(membership, Perm.DIRECTORY_MANAGE)
+    return DirectoryImport.objects.filter(scheme_id=membership.scheme_id).select_related(
+        "started_by"
+    )
+
+
+def scheme_import_get(*, membership: Membership, import_id) -> DirectoryImport:
+    return get_object_or_404(scheme_imports(membership=membership), pk=import_id)

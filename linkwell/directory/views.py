@@ -13,8 +13,13 @@ from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
 from linkwell.core.views.util import apply_errors
-from linkwell.directory import search, selectors, services
-from linkwell.directory.forms import DirectorySearchForm, FlagForm, ServiceEditForm
+from linkwell.directory import imports, search, selectors, services
+from linkwell.directory.forms import (
+    DirectoryImportForm,
+    DirectorySearchForm,
+    FlagForm,
+    ServiceEditForm,
+)
 from linkwell.directory.models import Flag, Service
 from linkwell.geo import PostcodeError, lookup_postcode
 
@@ -109,7 +114,7 @@ def service_detail(request, service_id):
 def service_flag(request, service_id):
     membership = request.membership
     service = selectors.service_page(membership=membership, service_id=service_id)
-    form = FlagForm(request.POST or None)
+    form = FlagForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.flag_raise(
             service=service,
@@ -274,3 +279,51 @@ def confirm(request, secret):
         service = services.verification_confirm(secret=secret)
         return render(request, "directory/confirmed.html", {"service": service})
     return render(request, "directory/confirm.html", {"service": pending.service})
+
+
+@scheme_view(Perm.DIRECTORY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def import_start(request):
+    bound = request.method == "POST"
+    form = DirectoryImportForm(request.POST if bound else None, request.FILES if bound else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.directory_import_start(
+                membership=request.membership,
+                upload=form.cleaned_data["upload"],
+                url=form.cleaned_data["url"],
+            )
+        except ApplicationError as error:
+            apply_errors(form, error)
+        else:
+            return redirect("directory:import_detail", import_id=job.pk)
+    return render(
+        request,
+        "directory/import_start.html",
+        {
+            "form": form,
+            "recent": selectors.scheme_imports(membership=request.membership)[:10],
+            "crumbs": _crumbs(("Directory", reverse("directory:search"))),
+        },
+    )
+
+
+@scheme_view(Perm.DIRECTORY_MANAGE)
+def import_detail(request, import_id):
+    job = selectors.scheme_import_get(membership=request.membership, import_id=import_id)
+    template = (
+        "directory/partials/import_progress.html"
+        if request.htmx
+        else "directory/import_detail.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "job": job,
+            "crumbs": _crumbs(
+                ("Directory", reverse("directory:search")),
+                ("Import", reverse("directory:import")),
+            ),
+        },
+    )

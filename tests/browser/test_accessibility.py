@@ -187,3 +187,33 @@ def test_verification_link_pages(page, live_server, scheme, settings):
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
     assert axe_violations(page) == []
     assert check(page, "/directory/confirm/not-a-real-link/").status == 404
+
+
+def test_import_pages(page, live_server, scheme, settings, tmp_path):
+    from linkwell.directory.models import DirectoryImport
+
+    settings.MEDIA_ROOT = tmp_path
+    manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+    signed_in(page, live_server, manager.user)
+    check(page, "/directory/import/")
+    page.get_by_role("button", name="Start the import").click()
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    assert axe_violations(page) == []
+    done = DirectoryImport.objects.create(
+        scheme=scheme,
+        source_label="council.json",
+        status=DirectoryImport.Status.DONE,
+        done=3,
+        total=3,
+        summary={
+            "counts": {"service": {"created": 2, "updated": 1}},
+            "errors": [{"text": "service x: closes_at is before opens_at"}],
+            "warnings": [{"text": "location y: latitude 100 is impossible; left out"}],
+            "error_count": 1,
+            "warning_count": 1,
+            "seconds": 0.4,
+        },
+    )
+    check(page, f"/directory/import/{done.pk}/")
+    waiting = DirectoryImport.objects.create(scheme=scheme, source_label="feed")
+    check(page, f"/directory/import/{waiting.pk}/")

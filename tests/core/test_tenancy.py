@@ -67,6 +67,18 @@ def _other_flag(other_scheme):
     return {"flag_id": service.flags.get().pk}, state
 
 
+def _other_import(other_scheme):
+    from linkwell.directory.models import DirectoryImport
+
+    job = DirectoryImport.objects.create(scheme=other_scheme, source_label="theirs.json")
+
+    def state():
+        job.refresh_from_db()
+        return (job.status, job.summary)
+
+    return {"import_id": job.pk}, state
+
+
 # Every URL pattern that takes an object id: how to make another scheme's object for it, the
 # methods to try, and a role that may use the URL in its own scheme. A new pattern with an id
 # must be added here (the first test checks).
@@ -81,6 +93,7 @@ OBJECT_URLS = {
     "directory:edit": (_other_service, ["get", "post"], Role.MANAGER),
     "directory:verify": (_other_service, ["post"], Role.MANAGER),
     "directory:flag_close": (_other_flag, ["post"], Role.MANAGER),
+    "directory:import_detail": (_other_import, ["get"], Role.MANAGER),
     # The open feed has no scheme, but a listing kept out of it must not show there.
     "oruk:service_detail": (_other_service, ["get"], Role.LINK_WORKER),
     "oruk:service_at_location_detail": (_other_service_at_location, ["get"], Role.LINK_WORKER),

@@ -23,8 +23,11 @@ A source that cannot be read at all (no such file, not JSON, no answer) raises
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from django.db import connection
 
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import Scheme
@@ -62,12 +65,13 @@ def import_directory(
         nested=opened.nested,
     )
     try:
-        for item in opened.units(report):
-            if item is FLUSH:
-                importer.flush()
-            else:
-                importer.add(item)
-        importer.flush()
+        with _roomy_sqlite_cache():
+            for item in opened.units(report):
+                if item is FLUSH:
+                    importer.flush()
+                else:
+                    importer.add(item)
+            importer.flush()
     finally:
         opened.close()
         report.notes[:0] = opened.notes
@@ -85,6 +89,24 @@ def import_directory(
         },
     )
     return report
+
+
+@contextmanager
+def _roomy_sqlite_cache(kibibytes: int = 256 * 1024):
+    """On SQLite, a larger page cache while the import runs (random UUID keys touch pages all
+    over each index); the connection's own setting comes back afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{int(kibibytes)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
 
 
 def _without_query(source: str) -> str:

@@ -364,7 +364,7 @@ class Importer:
             for key, parents in unit.declared.items():
                 for parent, ids in parents.items():
                     declared[key].setdefault(parent, set()).update(ids)
-        released = self._release_children(declared, batch.rows)
+        released = self._release_children(declared, batch.rows, batch.existing)
         existing = batch.existing
         if released["deleted"]:
             existing = {}
@@ -421,15 +421,24 @@ class Importer:
             instance.is_public = True
         return instance
 
-    def _release_children(self, declared, rows) -> dict:
+    def _release_children(self, declared, rows, existing) -> dict:
         """Let go of stored children that a parent's incoming list no longer has: unlink a child
-        that still belongs to something else, delete one that does not."""
+        that still belongs to something else, delete one that does not. A parent that was not
+        stored before this batch has no stored children, so it is not looked at."""
         deleted = False
         parents_changed: set[uuid.UUID] = set()
-        for (child, attname), parents in declared.items():
+        for (child, attname), declared_parents in declared.items():
             table = TABLES[child]
             model = table.model
             incoming = rows.get(child, {})
+            if attname.startswith("link:"):
+                parent_table = LINK_ENTITIES.get(attname.removeprefix("link:"))
+            else:
+                parent_table = next(link.target for link in table.links if link.attname == attname)
+            stored_parents = existing.get(parent_table, {})
+            parents = {p: ids for p, ids in declared_parents.items() if p in stored_parents}
+            if not parents:
+                continue
             if attname.startswith("link:"):
                 entity = attname.removeprefix("link:")
                 current = model.objects.filter(link_entity=entity, link_id__in=list(parents))
