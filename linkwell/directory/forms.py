@@ -5,7 +5,7 @@ from django.db import models
 
 from linkwell.core.forms import NHSUKFormMixin
 from linkwell.directory import taxonomy
-from linkwell.directory.models import Flag, Service, TaxonomyTerm
+from linkwell.directory.models import Flag, Organization, Service, TaxonomyTerm
 from linkwell.directory.services import EDITABLE_FIELDS, MANAGER_ONLY_FIELDS
 
 DAYS = [
@@ -185,3 +185,28 @@ class DirectoryImportForm(NHSUKFormMixin, forms.Form):
         if not self.errors and bool(cleaned.get("upload")) == bool(cleaned.get("url")):
             self.add_error("upload", "Upload a file or give a feed address")
         return cleaned
+
+
+class ListingAddForm(NHSUKFormMixin, forms.Form):
+    organization_name = forms.CharField(
+        label="Organisation",
+        max_length=300,
+        help_text="If the scheme already lists this organisation, the listing is added to it.",
+        error_messages={"required": "Enter the organisation's name"},
+    )
+    service_name = forms.CharField(
+        label="Name of the service or activity",
+        max_length=300,
+        error_messages={"required": "Enter the service's name"},
+    )
+    description = forms.CharField(
+        label="What it is", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class OrganizationEditForm(NHSUKFormMixin, forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "description", "email", "website"]
+        formfield_callback = staticmethod(_form_field)
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}

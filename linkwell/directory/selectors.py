@@ -151,3 +151,16 @@ def scheme_imports(*, membership: Membership) -> QuerySet[DirectoryImport]:
 
 def scheme_import_get(*, membership: Membership, import_id) -> DirectoryImport:
     return get_object_or_404(scheme_imports(membership=membership), pk=import_id)
+
+
+def organization_get(*, membership: Membership, organization_id):
+    """An organisation with a listing this user may see, or one they keep; else 404."""
+    from linkwell.directory.models import Organization
+
+    require(membership, Perm.DIRECTORY_VIEW)
+    visible = (
+        Q(services__in=visible_services(membership=membership))
+        | Q(owner_scheme_id=membership.scheme_id)
+        | Q(staff=membership.user_id)
+    )
+    return get_object_or_404(Organization.objects.filter(visible).distinct(), pk=organization_id)

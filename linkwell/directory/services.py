@@ -18,7 +18,7 @@ from linkwell.core.audit import log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership, User
 from linkwell.core.permissions import Perm, can
-from linkwell.directory.models import Flag, Service, VerificationRequest
+from linkwell.directory.models import Flag, Organization, Service, VerificationRequest
 
 VERIFICATION_LINK_DAYS = 30
 
@@ -261,6 +261,80 @@ def verification_confirm(*, secret: str) -> Service:
         scheme=request.scheme,
     )
     return service
+
+
+@transaction.atomic
+def listing_create(
+    *, membership: Membership, organization_name: str, service_name: str, description: str = ""
+) -> Service:
+    """A manager adds a listing the scheme will keep: the organisation (found by name among the
+    scheme's, or new) and its service. The rest is filled in on the listing's edit page."""
+    if not can(membership, Perm.DIRECTORY_MANAGE):
+        raise ApplicationError("directory.cannot_add", "Your role cannot add listings.")
+    organization = Organization.objects.filter(
+        owner_scheme_id=membership.scheme_id, name__iexact=organization_name.strip()
+    ).first()
+    if organization is None:
+        organization = Organization(
+            name=organization_name.strip(), owner_scheme_id=membership.scheme_id
+        )
+        organization.full_clean()
+        organization.save()
+    service = Service(
+        organization=organization,
+        name=service_name.strip(),
+        description=description.strip(),
+        owner_scheme_id=membership.scheme_id,
+        last_verified_at=timezone.now(),
+        verified_by_id=membership.user_id,
+    )
+    service.full_clean()
+    service.save()
+    log_action(membership.user, "directory.listing_added", service, scheme=membership.scheme)
+    return service
+
+
+ORGANIZATION_FIELDS = ["name", "description", "email", "website"]
+
+
+def can_edit_organization(membership: Membership | None, organization: Organization) -> bool:
+    if membership is None:
+        return False
+    if (
+        can(membership, Perm.DIRECTORY_MANAGE)
+        and organization.owner_scheme_id == membership.scheme_id
+    ):
+        return True
+    return (
+        can(membership, Perm.DIRECTORY_EDIT_OWN)
+        and organization.staff.filter(pk=membership.user_id).exists()
+    )
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, membership: Membership, changes: dict
+) -> Organization:
+    """A provider (or the scheme) changes the organisation's own details."""
+    if not can_edit_organization(membership, organization):
+        raise ApplicationError(
+            "directory.not_yours", "Only the provider or the scheme that keeps it can change this."
+        )
+    unknown = set(changes) - set(ORGANIZATION_FIELDS)
+    if unknown:
+        raise ApplicationError("directory.field_not_editable", f"Not editable: {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    organization.full_clean()
+    organization.save()
+    log_action(
+        membership.user,
+        "directory.organization_changed",
+        organization,
+        {"fields": sorted(changes)},
+        scheme=membership.scheme,
+    )
+    return organization
 
 
 def provider_link_user(*, organization, user: User, by: User) -> None:

@@ -14,6 +14,12 @@ urlpatterns = [
     path("flags/", views.flags, name="flags"),
     path("flags/<uuid:flag_id>/close/", views.flag_close, name="flag_close"),
     path("yours/", views.provider_listings, name="mine"),
+    path("add/", views.listing_add, name="add"),
+    path(
+        "organisations/<uuid:organization_id>/edit/",
+        views.organization_edit,
+        name="organization_edit",
+    ),
     path("import/", views.import_start, name="import"),
     path("import/<uuid:import_id>/", views.import_detail, name="import_detail"),
     path("confirm/<str:secret>/", views.confirm, name="confirm"),

@@ -18,9 +18,11 @@ from linkwell.directory.forms import (
     DirectoryImportForm,
     DirectorySearchForm,
     FlagForm,
+    ListingAddForm,
+    OrganizationEditForm,
     ServiceEditForm,
 )
-from linkwell.directory.models import Flag, Service
+from linkwell.directory.models import Flag, Organization, Service
 from linkwell.geo import PostcodeError, lookup_postcode
 
 PAGE_SIZE = 20
@@ -326,4 +328,57 @@ def import_detail(request, import_id):
                 ("Import", reverse("directory:import")),
             ),
         },
+    )
+
+
+@scheme_view(Perm.DIRECTORY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def listing_add(request):
+    form = ListingAddForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = services.listing_create(membership=request.membership, **form.cleaned_data)
+        except (ValidationError, ApplicationError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{service.name} added. Now fill in the details.")
+            return redirect("directory:edit", service_id=service.pk)
+    return render(
+        request,
+        "directory/add.html",
+        {"form": form, "crumbs": _crumbs(("Directory", reverse("directory:search")))},
+    )
+
+
+@scheme_view(Perm.DIRECTORY_VIEW)
+@require_http_methods(["GET", "POST"])
+def organization_edit(request, organization_id):
+    organization = selectors.organization_get(
+        membership=request.membership, organization_id=organization_id
+    )
+    if not services.can_edit_organization(request.membership, organization):
+        return render(request, "403.html", status=403)
+    form = OrganizationEditForm(
+        request.POST if request.method == "POST" else None, instance=organization
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(
+                organization=Organization.objects.get(pk=organization.pk),
+                membership=request.membership,
+                changes=form.cleaned_data,
+            )
+        except (ValidationError, ApplicationError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['name']} saved.")
+            return redirect(
+                "directory:mine"
+                if can(request.membership, Perm.DIRECTORY_EDIT_OWN)
+                else "directory:search"
+            )
+    return render(
+        request,
+        "directory/organization_edit.html",
+        {"form": form, "organization": organization, "crumbs": _crumbs()},
     )

@@ -129,6 +129,8 @@ def test_directory_pages(page, live_server, scheme):
         f"/directory/services/{service.pk}/edit/",
         "/directory/freshness/",
         "/directory/flags/",
+        "/directory/add/",
+        f"/directory/organisations/{service.organization_id}/edit/",
     ]:
         assert check(page, url).status == 200, url
     page.goto(f"/directory/services/{service.pk}/flag/")

@@ -18,6 +18,7 @@ PAGES = {
     "/directory/flags/": {Role.ADMIN, Role.MANAGER},
     "/directory/yours/": {Role.PROVIDER},
     "/directory/import/": {Role.ADMIN, Role.MANAGER},
+    "/directory/add/": {Role.ADMIN, Role.MANAGER},
 }
 MATRIX = [(role, url, role in allowed) for url, allowed in PAGES.items() for role in Role]
 

@@ -62,6 +62,11 @@ def _other_service_at_location(other_scheme):
     return {"sal_id": sal.pk}, state
 
 
+def _other_organization(other_scheme):
+    service, _, state = _private_service(other_scheme)
+    return {"organization_id": service.organization_id}, state
+
+
 def _other_flag(other_scheme):
     service, _, state = _private_service(other_scheme)
     return {"flag_id": service.flags.get().pk}, state
@@ -94,6 +99,7 @@ OBJECT_URLS = {
     "directory:verify": (_other_service, ["post"], Role.MANAGER),
     "directory:flag_close": (_other_flag, ["post"], Role.MANAGER),
     "directory:import_detail": (_other_import, ["get"], Role.MANAGER),
+    "directory:organization_edit": (_other_organization, ["get", "post"], Role.MANAGER),
     # The open feed has no scheme, but a listing kept out of it must not show there.
     "oruk:service_detail": (_other_service, ["get"], Role.LINK_WORKER),
     "oruk:service_at_location_detail": (_other_service_at_location, ["get"], Role.LINK_WORKER),

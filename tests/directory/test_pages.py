@@ -232,3 +232,42 @@ def test_unknown_confirmation_link_is_404(db):
 def test_link_workers_cannot_reach_manager_pages(worker):
     assert worker.get("/directory/freshness/").status_code == 403
     assert worker.get("/directory/flags/").status_code == 403
+
+
+def test_manager_adds_a_listing_then_fills_it_in(manager, scheme):
+    response = manager.post("/directory/add/", {"organization_name": "", "service_name": ""})
+    assert "Enter the organisation&#x27;s name" in response.content.decode()
+    response = manager.post(
+        "/directory/add/",
+        {"organization_name": "Riverside Choir", "service_name": "Community choir"},
+    )
+    service = Service.objects.get(name="Community choir")
+    assert response["Location"] == f"/directory/services/{service.pk}/edit/"
+    assert service.owner_scheme == scheme
+    # A second listing for the same organisation joins it rather than copying it.
+    manager.post(
+        "/directory/add/",
+        {"organization_name": "riverside choir", "service_name": "Choir for carers"},
+    )
+    assert Organization.objects.filter(name__iexact="riverside choir").count() == 1
+    assert LogEntry.objects.filter(action="directory.listing_added").count() == 2
+
+
+def test_provider_changes_their_organisation_but_not_others(client_as):
+    provider = client_as(Role.PROVIDER)
+    mine = make_service("Choir").organization
+    mine.staff.add(provider.membership.user)
+    theirs = make_service("Other").organization
+    assert provider.get(f"/directory/organisations/{theirs.pk}/edit/").status_code == 403
+    response = provider.post(
+        f"/directory/organisations/{mine.pk}/edit/",
+        {"name": "Choir org", "description": "New words", "email": "bad", "website": ""},
+    )
+    assert "Enter a valid email address" in response.content.decode()
+    response = provider.post(
+        f"/directory/organisations/{mine.pk}/edit/",
+        {"name": "Choir org", "description": "New words", "email": "a@b.test", "website": "c.test"},
+    )
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.description, mine.website) == ("New words", "https://c.test")

@@ -72,6 +72,7 @@ class Importer:
         self.track_repeats = nested
         self.counted: set[int] = set()
         self._scheme_names: dict[int | None, str] = {}
+        self.warned: set[tuple[str, str, str, str]] = set()
 
     # --- taking units ----------------------------------------------------------------------
 
@@ -496,6 +497,9 @@ class Importer:
             if not self._counted_before(*unit.key):
                 getattr(self.report, state)[unit.record_type] += 1
             for record_type, record_id, field_name, reason, where in unit.warnings:
+                if (record_type, record_id, field_name, reason) in self.warned:
+                    continue  # a shared record's warning, already given once
+                self.warned.add((record_type, record_id, field_name, reason))
                 self.report.warn(
                     record_type, record_id, reason, field=field_name, where=_place(unit, where)
                 )
