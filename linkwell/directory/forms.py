@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db import models
+from django.db.models import Q
 
 from linkwell.core.forms import NHSUKFormMixin
 from linkwell.directory import taxonomy
@@ -33,8 +34,12 @@ TAKE_PART = [
 ]
 
 
-def _terms(taxonomy_id):
-    return [(str(t.pk), t.name) for t in TaxonomyTerm.objects.filter(taxonomy_id=taxonomy_id)]
+def _terms(taxonomy_id, scheme=None):
+    """A taxonomy's shared terms, and the scheme's own."""
+    terms = TaxonomyTerm.objects.filter(taxonomy_id=taxonomy_id).filter(
+        Q(scheme__isnull=True) | Q(scheme=scheme)
+    )
+    return [(str(t.pk), t.name) for t in terms]
 
 
 class DirectorySearchForm(NHSUKFormMixin, forms.Form):
@@ -78,12 +83,15 @@ class DirectorySearchForm(NHSUKFormMixin, forms.Form):
     )
     distance = forms.ChoiceField(label="Within", choices=DISTANCES, required=False, initial="5000")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, scheme=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["need"].choices = [("", "Any need area"), *_terms(taxonomy.NEED_AREAS_ID)]
+        self.fields["need"].choices = [
+            ("", "Any need area"),
+            *_terms(taxonomy.NEED_AREAS_ID, scheme),
+        ]
         self.fields["activity"].choices = [
             ("", "Any type of support"),
-            *_terms(taxonomy.ACTIVITY_TYPES_ID),
+            *_terms(taxonomy.ACTIVITY_TYPES_ID, scheme),
         ]
         for name in ("need", "activity", "day", "distance"):
             self.fields[name].widget.attrs["class"] = "nhsuk-select"
@@ -142,11 +150,27 @@ class ServiceEditForm(NHSUKFormMixin, forms.ModelForm):
             "insurance_checked_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, manager: bool, **kwargs):
+    need_areas = forms.MultipleChoiceField(
+        label="Need areas it helps with",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    activity_types = forms.MultipleChoiceField(
+        label="Type of support",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, manager: bool, scheme=None, current_terms=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not manager:
             for name in MANAGER_ONLY_FIELDS:
                 del self.fields[name]
+        self.fields["need_areas"].choices = _terms(taxonomy.NEED_AREAS_ID, scheme)
+        self.fields["activity_types"].choices = _terms(taxonomy.ACTIVITY_TYPES_ID, scheme)
+        current = {str(t) for t in current_terms}
+        for name in ("need_areas", "activity_types"):
+            self.initial[name] = [v for v, _ in self.fields[name].choices if v in current]
 
     def clean(self):
         cleaned = super().clean()
@@ -160,7 +184,14 @@ class ServiceEditForm(NHSUKFormMixin, forms.ModelForm):
         return cleaned
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields}
+        return {
+            name: self.cleaned_data[name]
+            for name in self.fields
+            if name not in ("need_areas", "activity_types")
+        }
+
+    def terms(self) -> list[str]:
+        return [*self.cleaned_data["need_areas"], *self.cleaned_data["activity_types"]]
 
 
 class DirectoryImportForm(NHSUKFormMixin, forms.Form):
@@ -210,3 +241,18 @@ class OrganizationEditForm(NHSUKFormMixin, forms.ModelForm):
         fields = ["name", "description", "email", "website"]
         formfield_callback = staticmethod(_form_field)
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class TermAddForm(NHSUKFormMixin, forms.Form):
+    taxonomy = forms.ChoiceField(
+        label="Add to",
+        choices=[
+            (str(taxonomy.NEED_AREAS_ID), "Need areas"),
+            (str(taxonomy.ACTIVITY_TYPES_ID), "Types of support"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose where the term goes"},
+    )
+    name = forms.CharField(
+        label="Term", max_length=200, error_messages={"required": "Enter the term"}
+    )

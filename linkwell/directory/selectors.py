@@ -164,3 +164,21 @@ def organization_get(*, membership: Membership, organization_id):
         | Q(staff=membership.user_id)
     )
     return get_object_or_404(Organization.objects.filter(visible).distinct(), pk=organization_id)
+
+
+def scheme_taxonomies(*, membership: Membership) -> list[tuple[str, list[TaxonomyTerm]]]:
+    """Linkwell's two taxonomies with their shared terms and the scheme's own."""
+    from linkwell.directory import taxonomy
+
+    require(membership, Perm.DIRECTORY_VIEW)
+    terms = TaxonomyTerm.objects.filter(
+        Q(scheme__isnull=True) | Q(scheme_id=membership.scheme_id),
+        taxonomy_id__in=[taxonomy.NEED_AREAS_ID, taxonomy.ACTIVITY_TYPES_ID],
+    ).order_by("name")
+    grouped: dict = {taxonomy.NEED_AREAS_ID: [], taxonomy.ACTIVITY_TYPES_ID: []}
+    for term in terms:
+        grouped[term.taxonomy_id].append(term)
+    return [
+        ("Need areas", grouped[taxonomy.NEED_AREAS_ID]),
+        ("Types of support", grouped[taxonomy.ACTIVITY_TYPES_ID]),
+    ]

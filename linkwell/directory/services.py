@@ -9,16 +9,26 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from linkwell import notify
 from linkwell.core.audit import log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership, User
 from linkwell.core.permissions import Perm, can
-from linkwell.directory.models import Flag, Organization, Service, VerificationRequest
+from linkwell.directory import taxonomy
+from linkwell.directory.models import (
+    Attribute,
+    Flag,
+    Organization,
+    Service,
+    TaxonomyTerm,
+    VerificationRequest,
+)
 
 VERIFICATION_LINK_DAYS = 30
 
@@ -131,8 +141,11 @@ def service_mark_verified(*, service: Service, membership: Membership) -> Servic
 
 
 @transaction.atomic
-def service_update(*, service: Service, membership: Membership, changes: dict) -> Service:
-    """Change a listing's details. Saving the listing also counts as verifying it."""
+def service_update(
+    *, service: Service, membership: Membership, changes: dict, terms: list | None = None
+) -> Service:
+    """Change a listing's details (and, given `terms`, its need areas and types of support).
+    Saving the listing also counts as verifying it."""
     _require_edit(membership, service)
     allowed = set(EDITABLE_FIELDS)
     if can(membership, Perm.DIRECTORY_MANAGE):
@@ -150,6 +163,9 @@ def service_update(*, service: Service, membership: Membership, changes: dict) -
     service.full_clean()
     service.save()
     changed = sorted(name for name in changes if before[name] != getattr(service, name))
+    if terms is not None:
+        _set_service_terms(service, membership, terms)
+        changed.append("terms")
     log_action(
         membership.user,
         "directory.service_changed",
@@ -158,6 +174,59 @@ def service_update(*, service: Service, membership: Membership, changes: dict) -
         scheme=membership.scheme,
     )
     return service
+
+
+def _set_service_terms(service: Service, membership: Membership, term_ids: list) -> None:
+    """Replace the service's shared and scheme terms (imported taxonomies' terms stay)."""
+    allowed = TaxonomyTerm.objects.filter(
+        Q(scheme__isnull=True) | Q(scheme_id=membership.scheme_id),
+        taxonomy_id__in=[taxonomy.NEED_AREAS_ID, taxonomy.ACTIVITY_TYPES_ID],
+    )
+    chosen = list(allowed.filter(pk__in=term_ids))
+    if len(chosen) != len(set(map(str, term_ids))):
+        raise ApplicationError("directory.unknown_term", "Choose terms from the lists.")
+    Attribute.objects.filter(
+        link_entity="service", link_id=service.pk, taxonomy_term__in=allowed
+    ).delete()
+    Attribute.objects.bulk_create(
+        [Attribute(link_entity="service", link_id=service.pk, taxonomy_term=t) for t in chosen]
+    )
+
+
+@transaction.atomic
+def taxonomy_term_add(*, membership: Membership, taxonomy_id, name: str) -> TaxonomyTerm:
+    """A scheme adds a need area or type of support of its own."""
+    if not can(membership, Perm.DIRECTORY_MANAGE):
+        raise ApplicationError("directory.cannot_add_term", "Your role cannot add terms.")
+    if str(taxonomy_id) not in {str(taxonomy.NEED_AREAS_ID), str(taxonomy.ACTIVITY_TYPES_ID)}:
+        raise ApplicationError(
+            "directory.unknown_taxonomy", "Choose need areas or types of support."
+        )
+    name = name.strip()
+    clash = TaxonomyTerm.objects.filter(
+        Q(scheme__isnull=True) | Q(scheme_id=membership.scheme_id),
+        taxonomy_id=taxonomy_id,
+        name__iexact=name,
+    ).exists()
+    if clash:
+        raise ApplicationError(
+            "directory.term_exists",
+            "That term is already there.",
+            fields={"name": ["That term is already in the list"]},
+        )
+    term = TaxonomyTerm(
+        taxonomy_id=taxonomy_id,
+        name=name,
+        code=slugify(name)[:100],
+        scheme_id=membership.scheme_id,
+        language="en",
+    )
+    term.full_clean()
+    term.save()
+    log_action(
+        membership.user, "directory.term_added", term, {"name": name}, scheme=membership.scheme
+    )
+    return term
 
 
 def _digest(secret: str) -> str:

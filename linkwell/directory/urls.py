@@ -15,6 +15,7 @@ urlpatterns = [
     path("flags/<uuid:flag_id>/close/", views.flag_close, name="flag_close"),
     path("yours/", views.provider_listings, name="mine"),
     path("add/", views.listing_add, name="add"),
+    path("terms/", views.terms, name="terms"),
     path(
         "organisations/<uuid:organization_id>/edit/",
         views.organization_edit,

@@ -21,6 +21,7 @@ from linkwell.directory.forms import (
     ListingAddForm,
     OrganizationEditForm,
     ServiceEditForm,
+    TermAddForm,
 )
 from linkwell.directory.models import Flag, Organization, Service
 from linkwell.geo import PostcodeError, lookup_postcode
@@ -69,7 +70,7 @@ def _query(form: DirectorySearchForm) -> search.ServiceQuery | None:
 @scheme_view(Perm.DIRECTORY_VIEW)
 def directory_search(request):
     membership = request.membership
-    form = DirectorySearchForm(request.GET or None)
+    form = DirectorySearchForm(request.GET or None, scheme=membership.scheme)
     query = _query(form) if form.is_bound else search.ServiceQuery()
     results = selectors.visible_services(membership=membership).none()
     if query is not None:
@@ -151,11 +152,20 @@ def service_edit(request, service_id):
         return render(request, "403.html", status=403)
     manager = can(membership, Perm.DIRECTORY_MANAGE)
     form = ServiceEditForm(
-        request.POST or None, instance=Service.objects.get(pk=service.pk), manager=manager
+        request.POST if request.method == "POST" else None,
+        instance=Service.objects.get(pk=service.pk),
+        manager=manager,
+        scheme=membership.scheme,
+        current_terms=[t.pk for t in service.terms],
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.service_update(service=service, membership=membership, changes=form.changes())
+            services.service_update(
+                service=service,
+                membership=membership,
+                changes=form.changes(),
+                terms=form.terms(),
+            )
         except (ValidationError, ApplicationError) as error:
             apply_errors(form, error)
         else:
@@ -381,4 +391,31 @@ def organization_edit(request, organization_id):
         request,
         "directory/organization_edit.html",
         {"form": form, "organization": organization, "crumbs": _crumbs()},
+    )
+
+
+@scheme_view(Perm.DIRECTORY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def terms(request):
+    form = TermAddForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            term = services.taxonomy_term_add(
+                membership=request.membership,
+                taxonomy_id=form.cleaned_data["taxonomy"],
+                name=form.cleaned_data["name"],
+            )
+        except (ValidationError, ApplicationError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"'{term.name}' added.")
+            return redirect("directory:terms")
+    return render(
+        request,
+        "directory/terms.html",
+        {
+            "form": form,
+            "taxonomies": selectors.scheme_taxonomies(membership=request.membership),
+            "crumbs": _crumbs(("Directory", reverse("directory:search"))),
+        },
     )

@@ -130,6 +130,7 @@ def test_directory_pages(page, live_server, scheme):
         "/directory/freshness/",
         "/directory/flags/",
         "/directory/add/",
+        "/directory/terms/",
         f"/directory/organisations/{service.organization_id}/edit/",
     ]:
         assert check(page, url).status == 200, url

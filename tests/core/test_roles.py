@@ -19,6 +19,7 @@ PAGES = {
     "/directory/yours/": {Role.PROVIDER},
     "/directory/import/": {Role.ADMIN, Role.MANAGER},
     "/directory/add/": {Role.ADMIN, Role.MANAGER},
+    "/directory/terms/": {Role.ADMIN, Role.MANAGER},
 }
 MATRIX = [(role, url, role in allowed) for url, allowed in PAGES.items() for role in Role]
 

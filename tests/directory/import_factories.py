@@ -127,7 +127,7 @@ class FeedServer:
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the name http.server calls
+            def do_GET(self):
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 feed.requests.append(query)

@@ -271,3 +271,45 @@ def test_provider_changes_their_organisation_but_not_others(client_as):
     assert response.status_code == 302
     mine.refresh_from_db()
     assert (mine.description, mine.website) == ("New words", "https://c.test")
+
+
+def test_a_scheme_adds_its_own_terms_and_files_listings_under_them(
+    manager, scheme, client_as, other_scheme
+):
+    response = manager.post("/directory/terms/", {"taxonomy": "", "name": ""})
+    assert "Choose where the term goes" in response.content.decode()
+    from linkwell.directory.taxonomy import NEED_AREAS_ID
+
+    manager.post("/directory/terms/", {"taxonomy": str(NEED_AREAS_ID), "name": "Armed forces"})
+    response = manager.post(
+        "/directory/terms/", {"taxonomy": str(NEED_AREAS_ID), "name": "armed FORCES"}
+    )
+    assert "already in the list" in response.content.decode()
+    response = manager.post(
+        "/directory/terms/", {"taxonomy": str(NEED_AREAS_ID), "name": "Loneliness and isolation"}
+    )
+    assert "already in the list" in response.content.decode()
+    from linkwell.directory.models import TaxonomyTerm
+
+    term = TaxonomyTerm.objects.get(name="Armed forces")
+    assert term.scheme == scheme
+
+    service = make_service("Veterans breakfast", scheme=scheme)
+    form = manager.get(f"/directory/services/{service.pk}/edit/").context["form"]
+    assert str(term.pk) in [v for v, _ in form.fields["need_areas"].choices]
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data = {k: v for k, v in data.items() if v is not False}
+    data["need_areas"] = [str(term.pk), str(term_id("loneliness"))]
+    data["activity_types"] = [str(term_id("group-activity"))]
+    assert manager.post(f"/directory/services/{service.pk}/edit/", data).status_code == 302
+    codes = set(
+        Attribute.objects.filter(link_id=service.pk).values_list("taxonomy_term__name", flat=True)
+    )
+    assert codes == {"Armed forces", "Loneliness and isolation", "Group activity"}
+    results = manager.get("/directory/", {"need": str(term.pk)}).context["services"]
+    assert [s.name for s in results] == ["Veterans breakfast"]
+
+    # Another scheme does not see this scheme's term.
+    theirs = client_as(Role.MANAGER, of=other_scheme)
+    choices = theirs.get("/directory/").context["form"].fields["need"].choices
+    assert str(term.pk) not in [v for v, _ in choices]

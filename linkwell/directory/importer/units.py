@@ -360,7 +360,7 @@ def _check_row(unit: Unit, row: Row) -> None:
     else:
         row.instance = instance
     if problems:
-        where = f"{table.record_type} {row.id}"
+        where = f"{table.record_type} {row.id}" + (f" at {row.where}" if row.where else "")
         unit.problems.extend(f"{where}: {p}" for p in problems)
 
 

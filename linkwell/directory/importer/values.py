@@ -29,6 +29,8 @@ def describe(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, int | float | decimal.Decimal):
+        return f"the number {value}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…'"
 
@@ -58,18 +60,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _number_text(value: Any) -> str | None:
+def _number_text(value: Any, expected: str = "a number") -> str | None:
     """The text of a number, or None for an empty value; rejects booleans and containers."""
     if value is None:
         return None
     if isinstance(value, bool | dict | list):
-        raise BadValue(f"expected a number, got {describe(value)}")
+        raise BadValue(f"expected {expected}, got {describe(value)}")
     text = str(value).strip()
     return text or None
 
 
 def _integer(value: Any) -> int | None:
-    text = _number_text(value)
+    text = _number_text(value, "a whole number")
     if text is None:
         return None
     try:

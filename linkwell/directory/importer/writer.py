@@ -202,7 +202,8 @@ class Importer:
             if not failed:
                 unique_failed = self._check_unique(units, rows, existing)
                 if not unique_failed:
-                    return _Batch(units=units, rows=rows, existing=existing)
+                    # Merged again: checking links may have left some out of the units' rows.
+                    return _Batch(units=units, rows=self._merge(units), existing=existing)
                 units = [u for u in units if u not in unique_failed]
 
     def _check_links(self, unit, rows, existing, known, warned) -> list[str]:
@@ -221,6 +222,8 @@ class Importer:
             for link in table.links:
                 value = row.values.get(link.attname)
                 if value is None:
+                    if link.required:
+                        row.values.pop(link.attname, None)  # a null here means "not given"
                     if link.required and stored is None:
                         problems.append(
                             f"{table.record_type} {row.id} has no {link.column} "
