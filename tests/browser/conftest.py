@@ -78,3 +78,17 @@ def axe_violations(page: Page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
     ]
+
+
+@pytest.fixture(autouse=True)
+def _default_taxonomies(request):
+    """Browser tests run in transactional databases, which are emptied between tests, taking
+    the default taxonomies the migrations loaded with them: load them again."""
+    if "page" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from linkwell.directory import taxonomy
+
+    taxonomy.load(apps)
