@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from linkwell.core.models import LogEntry, Role
 from linkwell.directory.models import DirectoryImport, Service
@@ -29,7 +30,23 @@ def one_service(service_id="8d8f5b2e-6a0c-4d7e-9b1a-2f3c4d5e6f70", name="Importe
 
 
 def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    """Run the queued tasks as `manage.py db_worker` does (its Worker.run_task), without its
+    polling loop, whose connection housekeeping would close the test's transaction."""
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    queued = list(DBTaskResult.objects.ready())
+    assert queued, "nothing was queued"
+    for result in queued:
+        result.claim(worker.worker_id)
+        worker.run_task(result)
 
 
 @pytest.fixture
