@@ -30,6 +30,7 @@ ACTIONS: dict[str, str] = {
     "membership.changed": "Role or sites changed",
     "membership.ended": "Removed from the team",
     "scheme.two_factor_changed": "Changed the two-factor rule",
+    "scheme.freshness_changed": "Changed how often listings are checked",
     "site.created": "Added a site",
     "api_token.created": "Created an API token",
     "api_token.revoked": "Revoked an API token",

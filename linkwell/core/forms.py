@@ -219,6 +219,19 @@ class SchemeSettingsForm(NHSUKFormMixin, forms.Form):
         coerce=lambda v: v == "yes",
         widget=forms.RadioSelect,
     )
+    directory_freshness_days = forms.IntegerField(
+        label="Check directory listings every",
+        help_text="In days. Listings not checked for this long join the list of listings to check.",
+        min_value=7,
+        max_value=730,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter a number of days",
+            "invalid": "Enter a number of days, like 180",
+            "min_value": "Enter a number of days from 7 to 730",
+            "max_value": "Enter a number of days from 7 to 730",
+        },
+    )
 
 
 class SiteAddForm(NHSUKFormMixin, forms.Form):

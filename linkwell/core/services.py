@@ -230,8 +230,14 @@ def two_factor_reset(*, membership: Membership, by: User) -> int:
 
 
 @transaction.atomic
-def scheme_update_settings(*, scheme: Scheme, require_two_factor: bool, by: User) -> Scheme:
-    """Change a scheme's sign-in rules."""
+def scheme_update_settings(
+    *,
+    scheme: Scheme,
+    require_two_factor: bool,
+    by: User,
+    directory_freshness_days: int | None = None,
+) -> Scheme:
+    """Change a scheme's sign-in rules and how often its listings must be checked."""
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.require_two_factor != require_two_factor:
         scheme.require_two_factor = require_two_factor
@@ -239,6 +245,15 @@ def scheme_update_settings(*, scheme: Scheme, require_two_factor: bool, by: User
         log_action(
             by, "scheme.two_factor_changed", scheme, {"require_two_factor": require_two_factor}
         )
+    days = directory_freshness_days
+    if days is not None and days != scheme.directory_freshness_days:
+        if not 7 <= days <= 730:
+            raise ValidationError(
+                {"directory_freshness_days": "Enter a number of days from 7 to 730"}
+            )
+        scheme.directory_freshness_days = days
+        scheme.save(update_fields=["directory_freshness_days"])
+        log_action(by, "scheme.freshness_changed", scheme, {"days": days})
     return scheme
 
 

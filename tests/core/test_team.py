@@ -155,10 +155,19 @@ def test_managers_see_the_team_but_cannot_change_it(client_as, member):
 
 def test_scheme_settings_turn_two_factor_off_and_add_sites(client_as, scheme):
     client = client_as(Role.ADMIN)
-    response = client.post("/scheme/settings/", {"form": "settings", "require_two_factor": "no"})
+    response = client.post(
+        "/scheme/settings/",
+        {"form": "settings", "require_two_factor": "no", "directory_freshness_days": "3"},
+    )
+    assert "Enter a number of days from 7 to 730" in response.content.decode()
+    response = client.post(
+        "/scheme/settings/",
+        {"form": "settings", "require_two_factor": "no", "directory_freshness_days": "90"},
+    )
     assert response.status_code == 302
     scheme.refresh_from_db()
     assert scheme.require_two_factor is False
+    assert scheme.directory_freshness_days == 90
     client.post("/scheme/settings/", {"form": "site", "name": "East"})
     assert scheme.sites.filter(name="East").exists()
     response = client.post("/scheme/settings/", {"form": "site", "name": "East"})

@@ -149,7 +149,10 @@ def scheme_settings(request):
     scheme = request.membership.scheme
     settings_form = SchemeSettingsForm(
         request.POST if request.POST.get("form") == "settings" else None,
-        initial={"require_two_factor": "yes" if scheme.require_two_factor else "no"},
+        initial={
+            "require_two_factor": "yes" if scheme.require_two_factor else "no",
+            "directory_freshness_days": scheme.directory_freshness_days,
+        },
     )
     site_form = SiteAddForm(request.POST if request.POST.get("form") == "site" else None)
     if request.method == "POST":
@@ -157,9 +160,10 @@ def scheme_settings(request):
             scheme_update_settings(
                 scheme=scheme,
                 require_two_factor=settings_form.cleaned_data["require_two_factor"],
+                directory_freshness_days=settings_form.cleaned_data["directory_freshness_days"],
                 by=request.user,
             )
-            messages.success(request, "Sign-in settings saved.")
+            messages.success(request, "Settings saved.")
             return redirect("core:scheme_settings")
         if request.POST.get("form") == "site" and site_form.is_valid():
             try:
