@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.utils import timezone
 
 from linkwell.core.models import Scheme
@@ -406,7 +406,7 @@ class Importer:
                 to_update.append(model(**merged))
                 status[(name, row_id)] = "updated"
             if to_create:
-                model.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+                _insert(model, to_create)
             if to_update:
                 model.objects.bulk_update(to_update, sorted(fields), batch_size=BATCH_SIZE)
         return {"status": status, "released": released["parents"]}
@@ -526,6 +526,34 @@ def _references(row: Row):
         target = LINK_ENTITIES.get(entity) if isinstance(entity, str) else None
         if target is not None and row.values.get("link_id") is not None:
             yield target, row.values["link_id"]
+
+
+def _insert(model: type[models.Model], instances: list[models.Model]) -> None:
+    """Insert new rows: one parameterised INSERT of the model's own columns, run for every row.
+
+    Each value is prepared as `bulk_create` prepares it (`pre_save`, then `get_db_prep_save`,
+    so `auto_now` fields are set and each database gets its own types). `bulk_create` builds a
+    multi-row statement for every few dozen rows instead, and at a hundred thousand services
+    building those statements costs more than the inserts do (an import takes a third longer).
+    """
+    fields = model._meta.concrete_fields
+    database = connections[connection.alias]  # the connection itself, not the per-thread proxy
+    quote = database.ops.quote_name
+    # Table and column names come from the model and are quoted; every value is a parameter.
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    prepare = [(f.pre_save, f.get_db_prep_save) for f in fields]
+    rows = [
+        [to_db(pre_save(instance, True), database) for pre_save, to_db in prepare]
+        for instance in instances
+    ]
+    with database.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = database.alias
 
 
 def _place(unit: Unit, where: str) -> str:
