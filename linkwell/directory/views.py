@@ -33,6 +33,13 @@ def _crumbs(*extra):
     return [("Dashboard", reverse("core:dashboard")), *extra]
 
 
+def _service_crumbs(service: Service):
+    return _crumbs(
+        ("Directory", reverse("directory:search")),
+        (service.name, reverse("directory:service", args=[service.pk])),
+    )
+
+
 def _query(form: DirectorySearchForm) -> search.ServiceQuery | None:
     """The search the form asks for, or None when the form has errors."""
     if not form.is_valid():
@@ -135,10 +142,7 @@ def service_flag(request, service_id):
         {
             "service": service,
             "form": form,
-            "crumbs": _crumbs(
-                ("Directory", reverse("directory:search")),
-                (service.name, reverse("directory:service", args=[service.pk])),
-            ),
+            "crumbs": _service_crumbs(service),
         },
     )
 
@@ -177,10 +181,7 @@ def service_edit(request, service_id):
         {
             "service": service,
             "form": form,
-            "crumbs": _crumbs(
-                ("Directory", reverse("directory:search")),
-                (service.name, reverse("directory:service", args=[service.pk])),
-            ),
+            "crumbs": _service_crumbs(service),
         },
     )
 
