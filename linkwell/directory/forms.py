@@ -236,11 +236,30 @@ class ListingAddForm(NHSUKFormMixin, forms.Form):
 
 
 class OrganizationEditForm(NHSUKFormMixin, forms.ModelForm):
+    staff = forms.MultipleChoiceField(
+        label="Provider staff who keep these listings",
+        help_text="People with the provider role in your scheme.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = Organization
         fields = ["name", "description", "email", "website"]
         formfield_callback = staticmethod(_form_field)
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, provider_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if provider_choices is None:
+            del self.fields["staff"]
+        else:
+            self.fields["staff"].choices = provider_choices
+            chosen = {str(pk) for pk in self.instance.staff.values_list("pk", flat=True)}
+            self.initial["staff"] = [v for v, _ in provider_choices if v in chosen]
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class TermAddForm(NHSUKFormMixin, forms.Form):

@@ -8,12 +8,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from linkwell.core.models import Membership
+from linkwell.core.models import Membership, Role
 from linkwell.core.permissions import Perm, can, require
+from linkwell.directory import taxonomy
 from linkwell.directory.models import (
     Attribute,
     DirectoryImport,
     Flag,
+    Organization,
     Service,
     ServiceAtLocation,
     ServiceStatus,
@@ -155,7 +157,6 @@ def scheme_import_get(*, membership: Membership, import_id) -> DirectoryImport:
 
 def organization_get(*, membership: Membership, organization_id):
     """An organisation with a listing this user may see, or one they keep; else 404."""
-    from linkwell.directory.models import Organization
 
     require(membership, Perm.DIRECTORY_VIEW)
     visible = (
@@ -168,7 +169,6 @@ def organization_get(*, membership: Membership, organization_id):
 
 def scheme_taxonomies(*, membership: Membership) -> list[tuple[str, list[TaxonomyTerm]]]:
     """Linkwell's two taxonomies with their shared terms and the scheme's own."""
-    from linkwell.directory import taxonomy
 
     require(membership, Perm.DIRECTORY_VIEW)
     terms = TaxonomyTerm.objects.filter(
@@ -182,3 +182,12 @@ def scheme_taxonomies(*, membership: Membership) -> list[tuple[str, list[Taxonom
         ("Need areas", grouped[taxonomy.NEED_AREAS_ID]),
         ("Types of support", grouped[taxonomy.ACTIVITY_TYPES_ID]),
     ]
+
+
+def scheme_provider_choices(*, membership: Membership) -> list[tuple[str, str]]:
+    """The scheme's provider users, as (id, "Name (email)") choices."""
+    require(membership, Perm.DIRECTORY_MANAGE)
+    members = Membership.objects.filter(
+        scheme_id=membership.scheme_id, role=Role.PROVIDER, is_active=True
+    ).select_related("user")
+    return [(str(m.user_id), f"{m.user.full_name} ({m.user.email})") for m in members]

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from linkwell import notify
 from linkwell.core.audit import log_action
 from linkwell.core.errors import ApplicationError
-from linkwell.core.models import Membership, User
+from linkwell.core.models import Membership, Role, User
 from linkwell.core.permissions import Perm, can
 from linkwell.directory import taxonomy
 from linkwell.directory.models import (
@@ -382,9 +382,14 @@ def can_edit_organization(membership: Membership | None, organization: Organizat
 
 @transaction.atomic
 def organization_update(
-    *, organization: Organization, membership: Membership, changes: dict
+    *,
+    organization: Organization,
+    membership: Membership,
+    changes: dict,
+    staff_ids: list | None = None,
 ) -> Organization:
-    """A provider (or the scheme) changes the organisation's own details."""
+    """A provider (or the scheme) changes the organisation's own details; the scheme's managers
+    also say which of the scheme's provider users keep its listings (`staff_ids`)."""
     if not can_edit_organization(membership, organization):
         raise ApplicationError(
             "directory.not_yours", "Only the provider or the scheme that keeps it can change this."
@@ -396,11 +401,29 @@ def organization_update(
         setattr(organization, name, value)
     organization.full_clean()
     organization.save()
+    data = {"fields": sorted(changes)}
+    if staff_ids is not None:
+        if not can(membership, Perm.DIRECTORY_MANAGE):
+            raise ApplicationError("directory.cannot_link", "Only the scheme's managers can.")
+        providers = User.objects.filter(
+            memberships__scheme_id=membership.scheme_id,
+            memberships__role=Role.PROVIDER,
+            memberships__is_active=True,
+        )
+        chosen = list(providers.filter(pk__in=staff_ids))
+        if len(chosen) != len(set(map(str, staff_ids))):
+            raise ApplicationError(
+                "directory.not_a_provider", "Choose provider users of this scheme only."
+            )
+        # Keep links to other schemes' providers; set this scheme's.
+        organization.staff.remove(*organization.staff.filter(pk__in=providers))
+        organization.staff.add(*chosen)
+        data["staff"] = sorted(u.email for u in chosen)
     log_action(
         membership.user,
         "directory.organization_changed",
         organization,
-        {"fields": sorted(changes)},
+        data,
         scheme=membership.scheme,
     )
     return organization

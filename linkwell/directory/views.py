@@ -369,15 +369,21 @@ def organization_edit(request, organization_id):
     )
     if not services.can_edit_organization(request.membership, organization):
         return render(request, "403.html", status=403)
+    manager = can(request.membership, Perm.DIRECTORY_MANAGE)
     form = OrganizationEditForm(
-        request.POST if request.method == "POST" else None, instance=organization
+        request.POST if request.method == "POST" else None,
+        instance=organization,
+        provider_choices=selectors.scheme_provider_choices(membership=request.membership)
+        if manager
+        else None,
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.organization_update(
                 organization=Organization.objects.get(pk=organization.pk),
                 membership=request.membership,
-                changes=form.cleaned_data,
+                changes=form.changes(),
+                staff_ids=form.cleaned_data["staff"] if manager else None,
             )
         except (ValidationError, ApplicationError) as error:
             apply_errors(form, error)

@@ -313,3 +313,27 @@ def test_a_scheme_adds_its_own_terms_and_files_listings_under_them(
     theirs = client_as(Role.MANAGER, of=other_scheme)
     choices = theirs.get("/directory/").context["form"].fields["need"].choices
     assert str(term.pk) not in [v for v, _ in choices]
+
+
+def test_manager_ties_provider_users_to_an_organisation(manager, member, scheme, other_scheme):
+    provider = member(Role.PROVIDER)
+    outsider = member(Role.PROVIDER, of=other_scheme)
+    org = make_service("Choir", scheme=scheme).organization
+    page = manager.get(f"/directory/organisations/{org.pk}/edit/")
+    choices = [v for v, _ in page.context["form"].fields["staff"].choices]
+    assert choices == [str(provider.user_id)]
+    data = {
+        "name": org.name,
+        "description": "",
+        "email": "",
+        "website": "",
+        "staff": [str(provider.user_id)],
+    }
+    assert manager.post(f"/directory/organisations/{org.pk}/edit/", data).status_code == 302
+    assert list(org.staff.all()) == [provider.user]
+    data["staff"] = [str(outsider.user_id)]
+    response = manager.post(f"/directory/organisations/{org.pk}/edit/", data)
+    assert "Select a valid choice" in response.content.decode()
+    assert list(org.staff.all()) == [provider.user]
+    entry = LogEntry.objects.filter(action="directory.organization_changed").last()
+    assert entry.data["staff"] == [provider.user.email]
