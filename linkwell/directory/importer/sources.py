@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ API_RETRIES = 2  # further tries of a page after a timeout or a 502/503/504
 API_MAX_PAGES = 100_000
 
 
-class Source:
+class Source(ABC):
     """A readable source of directory records."""
 
     label: str = ""
@@ -51,10 +52,11 @@ class Source:
     def __init__(self) -> None:
         self.notes: list[str] = []
 
+    @abstractmethod
     def units(self, report: ImportReport) -> Iterator[Unit | object]:
-        raise NotImplementedError
+        """The source's records as units to write, with FLUSH between batches."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (most sources hold nothing open)
         """Release what the source holds open."""
 
 
