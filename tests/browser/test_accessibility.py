@@ -1,6 +1,7 @@
 """axe-core finds no WCAG 2.2 A/AA violation on any page, for any role."""
 
 import pytest
+from playwright.sync_api import expect
 
 from linkwell.core.models import Role
 from tests.browser.conftest import axe_violations, signed_in
@@ -25,7 +26,7 @@ def test_public_pages(page, db, url):
 def test_sign_in_page_with_errors(page, db):
     page.goto("/sign-in/")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -58,12 +59,12 @@ def test_admin_pages(page, live_server, scheme):
         check(page, url)
     page.goto("/team/add/")
     page.get_by_role("button", name="Add to team").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert axe_violations(page) == []
     page.goto("/account/")
     page.get_by_label("Token name").fill("Reporting")
     page.get_by_role("button", name="Create token").click()
-    assert page.get_by_test_id("new-token").is_visible()
+    expect(page.get_by_test_id("new-token")).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -136,7 +137,7 @@ def test_directory_pages(page, live_server, scheme):
         assert check(page, url).status == 200, url
     page.goto(f"/directory/services/{service.pk}/flag/")
     page.get_by_role("button", name="Send").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -153,11 +154,11 @@ def test_directory_search_by_keyboard_updates_results(page, live_server, scheme)
     page.keyboard.press("Enter")
     page.wait_for_url("**/directory/?q=walking**")
     results = page.locator("#results")
-    assert "1 listing" in results.inner_text()
+    expect(results).to_contain_text("1 listing")
     assert "Walking group" in results.inner_text()
     assert "Phone befriending" not in results.inner_text()
     page.get_by_role("link", name="Walking group").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Walking group"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Walking group")
 
 
 def test_provider_pages(page, live_server, scheme):
@@ -187,7 +188,7 @@ def test_verification_link_pages(page, live_server, scheme, settings):
     link = re.search(r"(/directory/confirm/\S+/)", mail.outbox[-1].body).group(1)
     check(page, link)
     page.get_by_role("button", name="Yes, it is still correct").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     assert axe_violations(page) == []
     assert check(page, "/directory/confirm/not-a-real-link/").status == 404
 
@@ -200,7 +201,7 @@ def test_import_pages(page, live_server, scheme, settings, tmp_path):
     signed_in(page, live_server, manager.user)
     check(page, "/directory/import/")
     page.get_by_role("button", name="Start the import").click()
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert axe_violations(page) == []
     done = DirectoryImport.objects.create(
         scheme=scheme,
