@@ -20,6 +20,8 @@ from linkwell.directory.importer import ImportSourceError, import_directory
 from linkwell.directory.models import DirectoryImport
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024  # what a zipped data package may unpack to
+MAX_ZIP_MEMBERS = 1000
 ISSUES_KEPT = 200  # errors and warnings kept for the page; the counts are always complete
 
 
@@ -75,13 +77,23 @@ def directory_import_start(
 
 def _unpacked(path: Path, workdir: Path) -> Path:
     """A zipped data package, unpacked safely: the folder holding its datapackage.json."""
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            target = (workdir / member).resolve()
-            if not str(target).startswith(str(workdir.resolve())):
-                raise ImportSourceError(f"The zip file has an unsafe path in it: {member}")
-        archive.extractall(workdir)
-    found = sorted(workdir.rglob("datapackage.json"), key=lambda p: len(p.parts))
+    root = workdir.resolve()
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ImportSourceError("The file is not a zip file that can be opened.") from error
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ImportSourceError(f"The zip file has more than {MAX_ZIP_MEMBERS} files in it.")
+        # The reader stops at each member's declared size, so the declared sizes bound it.
+        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+            raise ImportSourceError("The zip file unpacks to more than 2 GB.")
+        for member in members:
+            if not (root / member.filename).resolve().is_relative_to(root):
+                raise ImportSourceError(f"The zip file has an unsafe path in it: {member.filename}")
+        archive.extractall(root)
+    found = sorted(root.rglob("datapackage.json"), key=lambda p: len(p.parts))
     if not found:
         raise ImportSourceError("The zip file has no datapackage.json in it.")
     return found[0].parent

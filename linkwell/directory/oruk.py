@@ -334,13 +334,20 @@ def taxonomy_list(request, filters: Query[TaxonomyFilters]):
 )
 def taxonomy_detail(request, taxonomy_id: UUID):
     taxonomy = get_object_or_404(Taxonomy, pk=taxonomy_id)
-    terms = TaxonomyTerm.objects.filter(taxonomy=taxonomy).order_by("name", "pk")
+    terms = TaxonomyTerm.objects.filter(taxonomy=taxonomy, scheme__isnull=True).order_by(
+        "name", "pk"
+    )
     return hsds.taxonomy_to_hsds(taxonomy, terms=terms)
 
 
 @oruk_api.get("/taxonomy_terms", summary="Taxonomy terms, paged, with filters", tags=["taxonomies"])
 def taxonomy_term_list(request, filters: Query[TermFilters]):
-    terms = TaxonomyTerm.objects.select_related("taxonomy").order_by("taxonomy__name", "name", "pk")
+    # A scheme's own terms are its own business: the open feed lists the shared ones.
+    terms = (
+        TaxonomyTerm.objects.filter(scheme__isnull=True)
+        .select_related("taxonomy")
+        .order_by("taxonomy__name", "name", "pk")
+    )
     for word in filters.search.split():
         terms = terms.filter(Q(name__icontains=word) | Q(code__icontains=word))
     if filters.taxonomy_id is not None:
@@ -354,7 +361,9 @@ def taxonomy_term_list(request, filters: Query[TermFilters]):
 
 @oruk_api.get("/taxonomy_terms/{term_id}", summary="One taxonomy term", tags=["taxonomies"])
 def taxonomy_term_detail(request, term_id: UUID):
-    term = get_object_or_404(TaxonomyTerm.objects.select_related("taxonomy"), pk=term_id)
+    term = get_object_or_404(
+        TaxonomyTerm.objects.filter(scheme__isnull=True).select_related("taxonomy"), pk=term_id
+    )
     return hsds.taxonomy_term_to_hsds(term)
 
 

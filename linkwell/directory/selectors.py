@@ -126,7 +126,11 @@ def scheme_flags(*, membership: Membership, status: str = Flag.Status.OPEN) -> Q
 
 
 def scheme_flag_get(*, membership: Membership, flag_id) -> Flag:
-    return get_object_or_404(scheme_flags(membership=membership), pk=flag_id)
+    """A flag on one of the scheme's own listings (the only ones its managers may close)."""
+    return get_object_or_404(
+        scheme_flags(membership=membership).filter(service__owner_scheme_id=membership.scheme_id),
+        pk=flag_id,
+    )
 
 
 def provider_services(*, membership: Membership) -> QuerySet[Service]:

@@ -311,13 +311,19 @@ def verification_request_for(secret: str) -> VerificationRequest | None:
 def verification_confirm(*, secret: str) -> Service:
     """The provider confirms from the emailed link that their listing is still right."""
     request = verification_request_for(secret)
-    if request is None:
+    now = timezone.now()
+    # Claim the link in one conditional update, so two clicks at once confirm only once.
+    claimed = (
+        request is not None
+        and VerificationRequest.objects.filter(pk=request.pk, confirmed_at__isnull=True).update(
+            confirmed_at=now
+        )
+        == 1
+    )
+    if not claimed:
         raise ApplicationError(
             "directory.link_expired", "This link has expired or has already been used."
         )
-    now = timezone.now()
-    request.confirmed_at = now
-    request.save(update_fields=["confirmed_at"])
     service = request.service
     service.last_verified_at = now
     service.verified_by = None

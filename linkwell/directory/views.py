@@ -289,7 +289,10 @@ def confirm(request, secret):
     if pending is None:
         return render(request, "directory/confirm_expired.html", status=404)
     if request.method == "POST":
-        service = services.verification_confirm(secret=secret)
+        try:
+            service = services.verification_confirm(secret=secret)
+        except ApplicationError:
+            return render(request, "directory/confirm_expired.html", status=404)
         return render(request, "directory/confirmed.html", {"service": service})
     return render(request, "directory/confirm.html", {"service": pending.service})
 

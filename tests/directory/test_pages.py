@@ -337,3 +337,22 @@ def test_manager_ties_provider_users_to_an_organisation(manager, member, scheme,
     assert list(org.staff.all()) == [provider.user]
     entry = LogEntry.objects.filter(action="directory.organization_changed").last()
     assert entry.data["staff"] == [provider.user.email]
+
+
+def test_managers_close_flags_only_on_their_own_listings(manager, scheme, other_scheme):
+    theirs = make_service("Their club", scheme=other_scheme)
+    flag = Flag.objects.create(service=theirs, scheme=scheme, kind=Flag.Kind.CLOSED)
+    response = manager.post(f"/directory/flags/{flag.pk}/close/", {"status": "dismissed"})
+    assert response.status_code == 404
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.OPEN
+
+
+def test_a_scheme_term_is_not_in_the_open_feed(manager, scheme):
+    from linkwell.directory.models import TaxonomyTerm
+    from linkwell.directory.taxonomy import NEED_AREAS_ID
+
+    term = TaxonomyTerm.objects.create(taxonomy_id=NEED_AREAS_ID, name="Ours", scheme=scheme)
+    assert Client().get(f"/oruk/taxonomy_terms/{term.pk}").status_code == 404
+    listed = Client().get("/oruk/taxonomy_terms", {"per_page": 200}).json()["contents"]
+    assert str(term.pk) not in {t["id"] for t in listed}

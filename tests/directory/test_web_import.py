@@ -140,3 +140,24 @@ def test_only_managers_import_and_only_their_schemes_imports_show(client_as, oth
     assert worker.get("/directory/import/").status_code == 403
     theirs = DirectoryImport.objects.create(scheme=other_scheme, source_label="theirs.json")
     assert client_as(Role.MANAGER).get(f"/directory/import/{theirs.pk}/").status_code == 404
+
+
+def test_a_zip_that_unpacks_too_big_is_refused(manager, settings):
+    from linkwell.directory import imports
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("package/datapackage.json", "{}")
+        archive.writestr("package/services.csv", "x" * 5000)
+    original = imports.MAX_UNPACKED_BYTES
+    imports.MAX_UNPACKED_BYTES = 1000
+    try:
+        manager.post(
+            "/directory/import/", {"upload": SimpleUploadedFile("big.zip", buffer.getvalue())}
+        )
+        run_worker()
+    finally:
+        imports.MAX_UNPACKED_BYTES = original
+    job = DirectoryImport.objects.get()
+    assert job.status == DirectoryImport.Status.FAILED
+    assert "unpacks to more than" in job.summary["message"]
