@@ -756,3 +756,26 @@ def test_a_service_at_a_location_can_name_a_stored_service(tmp_path):
     orphan = {**place, "id": uid(), "service_id": uid()}
     report = import_directory(write_json(tmp_path, [orphan], name="orphan.json"))
     assert "its service" in only_error(report).reason
+
+
+def test_an_import_cannot_change_another_schemes_listing_through_its_children(
+    tmp_path, scheme, other_scheme
+):
+    """Phones (or schedules, attributes …) that point at a service another scheme keeps are
+    refused, whether new or reusing a stored phone's id; the other listing is unchanged."""
+    from linkwell.directory.importer import import_directory
+    from linkwell.directory.models import Organization, Phone, Service
+
+    org = Organization.objects.create(name="Theirs", owner_scheme=other_scheme)
+    theirs = Service.objects.create(organization=org, name="Their group", owner_scheme=other_scheme)
+    their_phone = Phone.objects.create(service=theirs, number="01632 000001")
+    (tmp_path / "phones.csv").write_text(
+        "id,location_id,service_id,organization_id,contact_id,service_at_location_id,number,"
+        "extension,type,description\n"
+        f"9b0f5c8e-1d2a-4b3c-8d4e-5f6a7b8c9d0e,,{theirs.pk},,,,01632 999999,,voice,\n"
+        f"{their_phone.pk},,{theirs.pk},,,,01632 999998,,voice,\n"
+    )
+    report = import_directory(tmp_path, owner_scheme=scheme)
+    assert len(report.errors) == 2
+    assert all("kept by" in str(issue) for issue in report.errors)
+    assert list(theirs.phones.values_list("number", flat=True)) == ["01632 000001"]

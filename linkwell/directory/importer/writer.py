@@ -32,6 +32,7 @@ NEVER_DELETED = {"locations"}
 OWNED_TABLES = {"services", "organizations"}
 
 ProgressCallback = Callable[[int, int | None], None]
+_MISSING = object()  # not stored at all
 
 
 def _attnames(table: Table) -> list[str]:
@@ -63,6 +64,7 @@ class Importer:
         self.report = report
         self.owner_scheme = owner_scheme
         self.owner_scheme_id = owner_scheme.pk if owner_scheme is not None else None
+        self._owners: dict[tuple[str, uuid.UUID], object] = {}
         self.progress = progress
         self.total = total
         self.pending: list[Unit] = []
@@ -219,6 +221,7 @@ class Importer:
         for row in unit.rows.values():
             table = row.table
             stored = existing.get(table.name, {}).get(row.id)
+            problems.extend(self._foreign_parents(row, stored, existing))
             for link in table.links:
                 value = row.values.get(link.attname)
                 if value is None:
@@ -274,6 +277,45 @@ class Importer:
                 )
         if not unit.rows and unit.id is None:
             problems.append("it holds no record")
+        return problems
+
+    def _owner_of(self, target: str, value, existing):
+        """The scheme that keeps a stored service or organisation (None: shared), or
+        `_MISSING` when it is not stored."""
+        row = existing.get(target, {}).get(value)
+        if row is not None:
+            return row.get("owner_scheme_id")
+        key = (target, value)
+        if key not in self._owners:
+            found = list(
+                TABLES[target]
+                .model.objects.filter(pk=value)
+                .values_list("owner_scheme_id", flat=True)
+            )
+            self._owners[key] = found[0] if found else _MISSING
+        return self._owners[key]
+
+    def _foreign_parents(self, row, stored, existing) -> list[str]:
+        """A row may not hang from, nor be taken from, a service or organisation that another
+        scheme keeps (or, for a scheme's import, a shared one): that would change their listing."""
+        problems = []
+        if row.table.name in OWNED_TABLES:
+            return problems
+        for link in row.table.links:
+            if link.target not in OWNED_TABLES:
+                continue
+            values = {row.values.get(link.attname)}
+            if stored is not None:
+                values.add(stored.get(link.attname))
+            for value in values - {None}:
+                owner = self._owner_of(link.target, value, existing)
+                if owner is not _MISSING and owner != self.owner_scheme_id:
+                    problems.append(
+                        f"{row.table.record_type} {row.id} belongs to "
+                        f"{TABLES[link.target].record_type} {value}, which is kept by "
+                        f"{self._scheme_name(owner)}; an import {self._for_whom()} does not "
+                        "change it"
+                    )
         return problems
 
     def _check_attribute_link(self, unit, row, available, warned) -> None:
