@@ -221,7 +221,7 @@ class Importer:
         for row in unit.rows.values():
             table = row.table
             stored = existing.get(table.name, {}).get(row.id)
-            problems.extend(self._foreign_parents(row, stored, existing))
+            problems.extend(self._foreign_parents(row, stored, rows, existing))
             for link in table.links:
                 value = row.values.get(link.attname)
                 if value is None:
@@ -279,12 +279,14 @@ class Importer:
             problems.append("it holds no record")
         return problems
 
-    def _owner_of(self, target: str, value, existing):
+    def _owner_of(self, target: str, value, rows, existing):
         """The scheme that keeps a stored service or organisation (None: shared), or
         `_MISSING` when it is not stored."""
         row = existing.get(target, {}).get(value)
         if row is not None:
             return row.get("owner_scheme_id")
+        if value in rows.get(target, {}):
+            return _MISSING  # arriving in this batch and not stored: new, so nobody's yet
         key = (target, value)
         if key not in self._owners:
             found = list(
@@ -295,7 +297,7 @@ class Importer:
             self._owners[key] = found[0] if found else _MISSING
         return self._owners[key]
 
-    def _foreign_parents(self, row, stored, existing) -> list[str]:
+    def _foreign_parents(self, row, stored, rows, existing) -> list[str]:
         """A row may not hang from, nor be taken from, a service or organisation that another
         scheme keeps (or, for a scheme's import, a shared one): that would change their listing."""
         problems = []
@@ -308,7 +310,7 @@ class Importer:
             if stored is not None:
                 values.add(stored.get(link.attname))
             for value in values - {None}:
-                owner = self._owner_of(link.target, value, existing)
+                owner = self._owner_of(link.target, value, rows, existing)
                 if owner is not _MISSING and owner != self.owner_scheme_id:
                     problems.append(
                         f"{row.table.record_type} {row.id} belongs to "
