@@ -3,11 +3,14 @@ feed), a background task imports it, and the page shows its progress and its rep
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
+import socket
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -54,6 +57,8 @@ def directory_import_start(
                 "The file is larger than 200 MB.",
                 fields={"upload": ["The file must be smaller than 200 MB"]},
             )
+    if url:
+        _check_public_address(url)
     job = DirectoryImport(
         scheme_id=membership.scheme_id,
         started_by_id=membership.user_id,
@@ -73,6 +78,26 @@ def directory_import_start(
     )
     run_directory_import.enqueue(str(job.pk))
     return job
+
+
+def _check_public_address(url: str) -> None:
+    """A feed named on the web page must be on the public internet: the server will not fetch
+    its own network's addresses for a user (the command line, run by operators, may)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        raise ApplicationError(
+            "directory_import.unknown_host",
+            f"There is no server called {host or url!r}.",
+            fields={"url": ["Check the feed address"]},
+        ) from None
+    if not addresses or not all(ipaddress.ip_address(a).is_global for a in addresses):
+        raise ApplicationError(
+            "directory_import.private_address",
+            "That address is not on the public internet.",
+            fields={"url": ["Give the public address of the feed"]},
+        )
 
 
 def _unpacked(path: Path, workdir: Path) -> Path:

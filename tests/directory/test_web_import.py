@@ -161,3 +161,12 @@ def test_a_zip_that_unpacks_too_big_is_refused(manager, settings):
     job = DirectoryImport.objects.get()
     assert job.status == DirectoryImport.Status.FAILED
     assert "unpacks to more than" in job.summary["message"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/oruk", "http://localhost/oruk", "http://10.1.2.3/oruk"]
+)
+def test_the_web_import_will_not_fetch_the_servers_own_network(manager, url):
+    response = manager.post("/directory/import/", {"url": url})
+    assert "Give the public address of the feed" in response.content.decode()
+    assert not DirectoryImport.objects.exists()
