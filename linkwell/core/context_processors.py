@@ -46,5 +46,8 @@ def shell(request):
         "membership": membership,
         "can": _Can(membership),
         "navigation": navigation,
-        "memberships": memberships_for_user(user) if membership is not None else [],
+        # The switcher needs names and roles only, not each membership's sites.
+        "memberships": (
+            memberships_for_user(user).prefetch_related(None) if membership is not None else []
+        ),
     }

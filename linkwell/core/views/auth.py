@@ -80,7 +80,7 @@ def two_factor(request):
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     if device is None:
         return redirect(f"{reverse_lazy('core:two_factor_setup')}?{request.GET.urlencode()}")
-    form = TwoFactorCodeForm(request.POST or None, device=device)
+    form = TwoFactorCodeForm(request.POST if request.method == "POST" else None, device=device)
     if request.method == "POST":
         if form.is_valid():
             otp_login(request, device)
@@ -103,7 +103,7 @@ def two_factor_setup(request):
     device, _ = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
     )
-    form = TwoFactorCodeForm(request.POST or None, device=device)
+    form = TwoFactorCodeForm(request.POST if request.method == "POST" else None, device=device)
     if request.method == "POST" and form.is_valid():
         device.confirmed = True
         device.save(update_fields=["confirmed"])

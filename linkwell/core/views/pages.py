@@ -51,7 +51,7 @@ def switch_scheme(request):
 
 @login_required
 def account(request):
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:

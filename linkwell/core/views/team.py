@@ -42,7 +42,7 @@ def team(request):
 @require_http_methods(["GET", "POST"])
 def member_add(request):
     scheme = request.membership.scheme
-    form = MemberAddForm(request.POST or None, scheme=scheme)
+    form = MemberAddForm(request.POST if request.method == "POST" else None, scheme=scheme)
     if request.method == "POST" and form.is_valid():
         try:
             member = membership_add(
@@ -72,7 +72,11 @@ def member_detail(request, member_id):
     form = None
     if can(request.membership, Perm.TEAM_MANAGE):
         initial = {"role": member.role, "sites": list(member.sites.all())}
-        form = MemberChangeForm(request.POST or None, scheme=member.scheme, initial=initial)
+        form = MemberChangeForm(
+            request.POST if request.method == "POST" else None,
+            scheme=member.scheme,
+            initial=initial,
+        )
     if request.method == "POST":
         require(request.membership, Perm.TEAM_MANAGE)
         if form.is_valid():
