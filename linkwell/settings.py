@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "linkwell.core",
     "linkwell.geo",
     "linkwell.directory",
+    "linkwell.people",
+    "linkwell.resources",
+    "linkwell.referrals",
 ]
 
 MIDDLEWARE = [

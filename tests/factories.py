@@ -56,3 +56,41 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Authenticator app"
     confirmed = True
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "people.Person"
+
+    scheme = factory.SubFactory(SchemeFactory)
+    given_name = factory.Faker("first_name", locale="en_GB")
+    family_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=90)
+    postcode = "RV1 1AA"
+    phone = factory.Sequence(lambda n: f"+447700900{n % 1000:03d}")
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A referral written straight to the table (intake itself is tested through its service)."""
+
+    class Meta:
+        model = "referrals.Referral"
+        skip_postgeneration_save = True
+
+    scheme = factory.SubFactory(SchemeFactory)
+    person = factory.SubFactory(PersonFactory, scheme=factory.SelfAttribute("..scheme"))
+    channel = "staff"
+    source_type = "gp_practice"
+    referrer_name = "Dr Ann Example"
+    referrer_email = "gp@example.test"
+    status = "received"
+    snomed_code = "871731000000106"
+
+    @factory.post_generation
+    def reasons(obj, create, extracted, **kwargs):
+        from linkwell.directory.models import TaxonomyTerm
+        from linkwell.directory.taxonomy import term_id
+
+        if create:
+            codes = extracted or ["loneliness"]
+            obj.reasons.set(TaxonomyTerm.objects.filter(pk__in=[term_id(c) for c in codes]))

@@ -79,10 +79,29 @@ class Scheme(models.Model):
         default=180,
         help_text="A listing not verified for this many days joins the freshness queue.",
     )
+    contact_attempts_limit = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="After this many failed tries at first contact, suggest 'unable to contact'.",
+    )
+    contact_attempts_days = models.PositiveSmallIntegerField(
+        default=14, help_text="...counting the tries made within this many days."
+    )
+    waiting_room_days = models.PositiveSmallIntegerField(
+        default=90, help_text="How long a waiting-room link works."
+    )
+    self_referral_open = models.BooleanField(
+        default=True, help_text="Whether the public self-referral page takes referrals."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact_attempts_limit__gte=1, waiting_room_days__gte=1),
+                name="core_scheme_referral_settings_positive",
+            ),
+        ]
 
     def __str__(self):
         return self.name

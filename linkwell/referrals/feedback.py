@@ -1,0 +1,76 @@
+"""Telling the referrer what became of their referral, as far as the person's consent allows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from linkwell import notify
+from linkwell.core.audit import log_action
+from linkwell.people.models import ConsentScope
+from linkwell.people.selectors import has_consent
+from linkwell.referrals import states
+from linkwell.referrals.models import Referral
+
+
+def referrer_address(referral: Referral) -> str:
+    if referral.referrer_email:
+        return referral.referrer_email
+    if referral.referred_by_id:
+        return referral.referred_by.email
+    return ""
+
+
+def outcome_message(referral: Referral) -> notify.Message:
+    status = states.Status(referral.status)
+    code = referral.snomed_code
+    lines = [
+        f"Your referral of {referral.person.full_name} to {referral.scheme.name}, received "
+        f"{referral.received_at:%-d %B %Y}, is now: {status.label.lower()}.",
+    ]
+    if referral.status_reason:
+        lines.append(f"Reason: {referral.status_reason}")
+    if code:
+        lines.append(f"SNOMED CT: {code} {states.SNOMED_LABELS.get(code, '')}".rstrip())
+    lines.append(f"Sign in to see your referrals: {settings.LINKWELL_BASE_URL}/referrals/sent/")
+    return notify.Message(
+        to_email=referrer_address(referral),
+        subject=f"Referral update: {status.label.lower()}",
+        body="\n\n".join(lines),
+        reference=f"referral-{referral.pk}",
+    )
+
+
+def tell_referrer(*, referral_id) -> bool:
+    """Send the referrer the outcome if there is somewhere to send it and the person agreed to
+    updates being shared with the referrer (checked now, at the moment of use)."""
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("person", "scheme", "referred_by")
+            .get(pk=referral_id)
+        )
+        address = referrer_address(referral)
+        if not address:
+            return False
+        if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
+            log_action(
+                None,
+                "referral.referrer_not_told",
+                referral,
+                {"why": "no consent to share with the referrer", "status": referral.status},
+                actor_label="Linkwell",
+            )
+            return False
+        notify.send(outcome_message(referral))
+        referral.referrer_told_at = timezone.now()
+        referral.save(update_fields=["referrer_told_at"])
+        log_action(
+            None,
+            "referral.referrer_told",
+            referral,
+            {"status": referral.status, "snomed_code": referral.snomed_code},
+            actor_label="Linkwell",
+        )
+        return True

@@ -1,0 +1,443 @@
+"""Writes to referrals: intake (every route calls `referral_intake`), status moves, triage,
+assignment and contact attempts. Each is one transaction and is audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from linkwell.core.audit import ACTIONS, log_action
+from linkwell.core.errors import ApplicationError
+from linkwell.core.models import Membership, Role, Scheme, Site
+from linkwell.core.permissions import Perm, role_can
+from linkwell.directory.models import TaxonomyTerm
+from linkwell.directory.taxonomy import NEED_AREAS_ID
+from linkwell.people.models import ConsentMethod, ConsentScope, Person
+from linkwell.people.selectors import likely_matches
+from linkwell.people.services import (
+    clean_person_fields,
+    consent_record,
+    person_create,
+    person_update,
+)
+from linkwell.referrals import states
+from linkwell.referrals.models import (
+    Channel,
+    ContactAttempt,
+    ContactOutcome,
+    Referral,
+    ReferralEvent,
+    SourceType,
+    Urgency,
+)
+from linkwell.referrals.states import Status
+
+ACTIONS.update(
+    {
+        "person.created": "Added a person",
+        "person.updated": "Changed a person's details",
+        "person.viewed": "Viewed a person's record",
+        "person.household_joined": "Linked a person to a household",
+        "household.created": "Created a household",
+        "consent.recorded": "Recorded consent",
+        "consent.withdrawn": "Recorded that consent was withdrawn",
+        "referral.received": "Received a referral",
+        "referral.viewed": "Viewed a referral",
+        "referral.moved": "Changed a referral's status",
+        "referral.assigned": "Assigned a referral",
+        "referral.updated": "Changed a referral",
+        "referral.contact_attempted": "Logged a contact attempt",
+        "referral.referrer_told": "Told the referrer the outcome",
+        "referral.referrer_not_told": "Did not tell the referrer (no consent or address)",
+    }
+)
+
+
+class DuplicateSuspected(ApplicationError):
+    """Intake found people who may be this person; the user must choose."""
+
+    status = 409
+
+    def __init__(self, matches):
+        super().__init__(
+            "person_possible_duplicate",
+            "This person may already be known to the scheme. Choose whether this is the same "
+            "person or someone else.",
+        )
+        self.matches = matches
+
+
+@dataclass
+class IntakeRequest:
+    """Everything one referral brings, however it arrived."""
+
+    scheme: Scheme
+    channel: str
+    source_type: str
+    person: dict
+    reasons: list  # TaxonomyTerm ids or codes
+    consents: dict[str, dict] = field(default_factory=dict)  # scope -> {method, channels, ...}
+    summary: str = ""
+    urgency: str = Urgency.ROUTINE
+    safeguarding_concern: bool = False
+    lives_alone: bool = False
+    recent_bereavement: bool = False
+    site: Site | None = None
+    referrer_name: str = ""
+    referrer_organisation: str = ""
+    referrer_email: str = ""
+    referrer_phone: str = ""
+    received_at: datetime | None = None
+    external_id: str = ""
+    fhir_request: dict | None = None
+    # How to treat a likely match: None = ask (raise DuplicateSuspected); "new" = someone
+    # else; a Person id = the same person (their record is kept, blanks filled in).
+    match_choice: str | None = None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def need_area_terms(values: Iterable) -> list[TaxonomyTerm]:
+    """Need-area terms from ids or codes; unknown values are an error, not dropped."""
+    values = [str(v).strip() for v in values if str(v).strip()]
+    if not values:
+        raise ValidationError({"reasons": ["Choose at least one reason for the referral."]})
+    terms = list(
+        TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID).filter(**{"code__in": values})
+    )
+    found_codes = {t.code for t in terms}
+    ids = [v for v in values if v not in found_codes and _is_uuid(v)]
+    if ids:
+        terms += list(TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID, pk__in=ids))
+    known = {t.code for t in terms} | {str(t.pk) for t in terms}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValidationError(
+            {"reasons": [f"Unknown reason: {', '.join(unknown)}. Choose from the need areas."]}
+        )
+    return list({t.pk: t for t in terms}.values())
+
+
+def _referral_fields_errors(req: IntakeRequest) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if req.source_type not in SourceType.values:
+        errors["source_type"] = ["Choose where the referral came from."]
+    if req.urgency not in Urgency.values:
+        errors["urgency"] = ["Choose how urgent the referral is."]
+    if req.channel not in Channel.values:
+        errors["channel"] = ["Unknown intake route."]
+    if req.received_at and req.received_at > timezone.now() + timezone.timedelta(minutes=5):
+        errors["received_at"] = ["The date received cannot be in the future."]
+    if req.site is not None and req.site.scheme_id != req.scheme.pk:
+        errors["site"] = ["Choose one of this scheme's sites."]
+    return errors
+
+
+def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, bool]:
+    """The person this referral is for: a match the user chose, or a new record."""
+    if req.match_choice and req.match_choice != "new":
+        person = Person.objects.filter(scheme=req.scheme, pk=req.match_choice).first()
+        if person is None:
+            raise ApplicationError("person_not_found", "The chosen person was not found.")
+        person_update(person=person, by=by, data=cleaned, only_blanks=True)
+        return person, False
+    matches = likely_matches(
+        scheme=req.scheme,
+        nhs_number=cleaned.get("nhs_number", ""),
+        given_name=cleaned.get("given_name", ""),
+        family_name=cleaned.get("family_name", ""),
+        date_of_birth=cleaned.get("date_of_birth"),
+        phone=cleaned.get("phone", ""),
+    )
+    certain = [m for m in matches if m.certain]
+    if certain and req.match_choice is None and req.channel in (Channel.FHIR, Channel.CSV):
+        # A machine-sent referral with a known NHS number is that person.
+        person_update(person=certain[0].person, by=by, data=cleaned, only_blanks=True)
+        return certain[0].person, False
+    if matches and req.match_choice is None:
+        raise DuplicateSuspected(matches)
+    if certain:
+        raise ApplicationError(
+            "person_nhs_number_taken",
+            "Someone in this scheme already has this NHS number: it is the same person.",
+            fields={"nhs_number": ["Someone in this scheme already has this NHS number."]},
+        )
+    return person_create(scheme=req.scheme, by=by, data=cleaned), True
+
+
+@transaction.atomic
+def referral_intake(req: IntakeRequest, *, by) -> Referral:
+    """Take in one referral: validate everything first, then write the person (new or
+    matched), their consents and the referral together. Nothing is stored on any error."""
+    errors: dict[str, list[str]] = {}
+    try:
+        cleaned = clean_person_fields(req.person)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        cleaned = {}
+    for required in ("given_name", "family_name"):
+        if not (req.person.get(required) or "").strip():
+            errors.setdefault(required, []).append(
+                "Enter the person's first name."
+                if required == "given_name"
+                else "Enter the person's last name."
+            )
+    try:
+        reasons = need_area_terms(req.reasons)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        reasons = []
+    errors.update(_referral_fields_errors(req))
+    if errors:
+        raise ValidationError(errors)
+
+    person, _ = _resolve_person(req, cleaned, by)
+    actor = by if getattr(by, "is_authenticated", False) else None
+    referral = Referral(
+        scheme=req.scheme,
+        site=req.site,
+        person=person,
+        channel=req.channel,
+        source_type=req.source_type,
+        referred_by=actor if actor and _is_referrer(actor, req.scheme) else None,
+        referrer_name=req.referrer_name.strip(),
+        referrer_organisation=req.referrer_organisation.strip(),
+        referrer_email=req.referrer_email.strip(),
+        summary=req.summary.strip(),
+        urgency=req.urgency,
+        safeguarding_concern=req.safeguarding_concern,
+        lives_alone=req.lives_alone,
+        recent_bereavement=req.recent_bereavement,
+        received_at=req.received_at or timezone.now(),
+        status=Status.RECEIVED,
+        snomed_code=states.SNOMED_REFERRED,
+        external_id=req.external_id,
+        fhir_request=req.fhir_request,
+        created_by=actor,
+    )
+    try:
+        referral.referrer_phone = (
+            clean_person_fields({"phone": req.referrer_phone})["phone"]
+            if req.referrer_phone
+            else ""
+        )
+    except ValidationError as error:
+        raise ValidationError({"referrer_phone": error.message_dict["phone"]}) from None
+    referral.status_changed_at = referral.received_at
+    referral.full_clean(exclude=["reasons"])
+    referral.save()
+    referral.reasons.set(reasons)
+    ReferralEvent.objects.create(
+        referral=referral,
+        to_status=Status.RECEIVED,
+        snomed_code=states.SNOMED_REFERRED,
+        by=actor,
+        at=referral.received_at,
+    )
+    for scope, detail in req.consents.items():
+        if scope not in ConsentScope.values:
+            raise ValidationError({"consents": [f"Unknown consent: {scope}."]})
+        consent_record(
+            person=person,
+            scope=scope,
+            method=detail.get("method", ConsentMethod.VERBAL),
+            channels=detail.get("channels", ()),
+            providers=detail.get("providers", ""),
+            by=by,
+        )
+    log_action(
+        by,
+        "referral.received",
+        referral,
+        {"channel": req.channel, "source_type": req.source_type, "urgency": req.urgency},
+        actor_label="" if actor else f"via {Channel(req.channel).label}",
+    )
+    transaction.on_commit(lambda: _after_intake(referral.pk))
+    return referral
+
+
+def _after_intake(referral_id) -> None:
+    """Once the referral is stored: offer the person their waiting room."""
+    from linkwell.referrals import waiting_room
+
+    offer = getattr(waiting_room, "offer_on_referral", None)
+    if offer is not None:
+        offer(referral_id=referral_id)
+
+
+def _is_referrer(user, scheme) -> bool:
+    return Membership.objects.filter(
+        user=user, scheme=scheme, role=Role.REFERRER, is_active=True
+    ).exists()
+
+
+def _locked(referral: Referral) -> Referral:
+    return (
+        Referral.objects.select_for_update().select_related("scheme", "person").get(pk=referral.pk)
+    )
+
+
+@transaction.atomic
+def referral_move(
+    *, referral: Referral, to: Status | str, by, reason: str = "", at: datetime | None = None
+) -> Referral:
+    """Move the referral to `to` if the status machine allows it; else a clear error."""
+    referral = _locked(referral)
+    to = Status(to)
+    if not states.can_move(referral.status, to):
+        raise ApplicationError(
+            "referral_illegal_move",
+            f"A referral that is '{Status(referral.status).label}' cannot become '{to.label}'.",
+        )
+    reason = (reason or "").strip()
+    if to in states.NEEDS_REASON and not reason:
+        raise ApplicationError(
+            "referral_reason_required",
+            "Give a reason.",
+            fields={"reason": ["Give a reason."]},
+        )
+    now = at or timezone.now()
+    previous = referral.status
+    referral.status = to
+    referral.status_changed_at = now
+    referral.status_reason = reason[:300]
+    code = states.SNOMED_FOR_STATUS.get(to)
+    if code:
+        referral.snomed_code = code
+    if to == Status.CONTACTED and referral.first_contact_at is None:
+        referral.first_contact_at = now
+    referral.save()
+    ReferralEvent.objects.create(
+        referral=referral,
+        from_status=previous,
+        to_status=to,
+        reason=reason[:300],
+        snomed_code=code or "",
+        by=by if getattr(by, "is_authenticated", False) else None,
+        at=now,
+    )
+    log_action(by, "referral.moved", referral, {"from": previous, "to": str(to)})
+    if to in (Status.UNABLE_TO_CONTACT, Status.DECLINED, Status.NOT_APPROPRIATE):
+        from linkwell.referrals.feedback import tell_referrer
+
+        transaction.on_commit(lambda: tell_referrer(referral_id=referral.pk))
+    return referral
+
+
+def _worker_membership(scheme: Scheme, user) -> Membership:
+    membership = Membership.objects.filter(scheme=scheme, user=user, is_active=True).first()
+    if membership is None or not role_can(membership.role, Perm.CASELOAD):
+        raise ApplicationError(
+            "referral_assignee_not_worker",
+            "Choose a link worker of this scheme.",
+            fields={"assigned_to": ["Choose a link worker of this scheme."]},
+        )
+    return membership
+
+
+@transaction.atomic
+def referral_assign(*, referral: Referral, to, by) -> Referral:
+    """Triage: give the referral to a link worker; it joins their waiting list."""
+    referral = _locked(referral)
+    _worker_membership(referral.scheme, to)
+    if referral.status not in states.OPEN:
+        raise ApplicationError("referral_closed", "This referral is closed; it cannot be assigned.")
+    previous = referral.assigned_to_id
+    referral.assigned_to = to
+    referral.save(update_fields=["assigned_to", "updated_at"])
+    log_action(
+        by,
+        "referral.assigned",
+        referral,
+        {"to": str(to.pk), "from": str(previous) if previous else None},
+    )
+    if referral.status == Status.RECEIVED:
+        referral_move(referral=referral, to=Status.TRIAGED, by=by)
+        referral.refresh_from_db()
+    if referral.status == Status.TRIAGED:
+        referral_move(referral=referral, to=Status.WAITING, by=by)
+        referral.refresh_from_db()
+    return referral
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, by, data: dict) -> Referral:
+    """Triage edits: urgency, risk flags, site, reasons."""
+    referral = _locked(referral)
+    changed = []
+    for name in ("urgency", "safeguarding_concern", "lives_alone", "recent_bereavement"):
+        if name in data and data[name] != getattr(referral, name):
+            setattr(referral, name, data[name])
+            changed.append(name)
+    if "site" in data and (data["site"].pk if data["site"] else None) != referral.site_id:
+        if data["site"] is not None and data["site"].scheme_id != referral.scheme_id:
+            raise ApplicationError("site_other_scheme", "Choose one of this scheme's sites.")
+        referral.site = data["site"]
+        changed.append("site")
+    referral.full_clean(exclude=["reasons"])
+    referral.save()
+    if "reasons" in data:
+        terms = need_area_terms(data["reasons"])
+        if {t.pk for t in terms} != set(referral.reasons.values_list("pk", flat=True)):
+            referral.reasons.set(terms)
+            changed.append("reasons")
+    if changed:
+        log_action(by, "referral.updated", referral, {"fields": changed})
+    return referral
+
+
+@transaction.atomic
+def contact_attempt_record(
+    *,
+    referral: Referral,
+    by,
+    method: str,
+    outcome: str,
+    note: str = "",
+    at: datetime | None = None,
+) -> ContactAttempt:
+    """Log one try at first contact. Reaching the person moves the referral to contacted."""
+    referral = _locked(referral)
+    now = timezone.now()
+    at = at or now
+    errors = {}
+    if at > now + timezone.timedelta(minutes=5):
+        errors["at"] = ["The time of the attempt cannot be in the future."]
+    if at < referral.received_at:
+        errors["at"] = ["The attempt cannot be before the referral was received."]
+    if errors:
+        raise ValidationError(errors)
+    if (
+        referral.status not in states.NOT_YET_CONTACTED
+        and referral.status != Status.UNABLE_TO_CONTACT
+    ):
+        raise ApplicationError(
+            "referral_not_waiting",
+            "This referral is not waiting for first contact.",
+        )
+    attempt = ContactAttempt(
+        referral=referral, at=at, method=method, outcome=outcome, note=note.strip(), by=by
+    )
+    attempt.full_clean()
+    attempt.save()
+    log_action(
+        by,
+        "referral.contact_attempted",
+        referral,
+        {"method": method, "outcome": outcome},
+    )
+    if outcome == ContactOutcome.REACHED:
+        referral_move(referral=referral, to=Status.CONTACTED, by=by, at=at)
+    return attempt
