@@ -11,6 +11,13 @@ urlpatterns = [
     path("oruk/", oruk_api.urls),
     path("admin/", admin.site.urls),
     path("directory/", include("linkwell.directory.urls")),
+    path("referrals/", include("linkwell.referrals.urls")),
+    path("referrals/import/", include("linkwell.referrals.urls_import")),
+    path("campaigns/", include("linkwell.referrals.urls_campaigns")),
+    path("waiting-room/", include("linkwell.referrals.urls_waiting_room")),
+    path("refer/", include("linkwell.referrals.urls_public")),
+    path("resources/", include("linkwell.resources.urls")),
+    path("fhir/", include("linkwell.referrals.fhir.urls")),
     path("", include("linkwell.core.urls")),
 ]
 

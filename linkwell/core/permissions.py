@@ -25,6 +25,11 @@ class Perm(StrEnum):
     DIRECTORY_VIEW = "directory.view"
     DIRECTORY_FLAG = "directory.flag"
     DIRECTORY_MANAGE = "directory.manage"
+    REFERRAL_TRIAGE = "referral.triage"  # triage queue, waiting list, contact attempts, staff entry
+    REFERRAL_IMPORT = "referral.import"  # CSV imports of referrals and proactive lists
+    CAMPAIGN_MANAGE = "campaign.manage"  # set up proactive call lists
+    CAMPAIGN_CALL = "campaign.call"  # make the calls on a list
+    RESOURCES_MANAGE = "resources.manage"  # the waiting-room library
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -40,6 +45,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DIRECTORY_VIEW,
             Perm.DIRECTORY_FLAG,
             Perm.DIRECTORY_MANAGE,
+            Perm.REFERRAL_IMPORT,
+            Perm.RESOURCES_MANAGE,
         }
     ),
     Role.MANAGER: frozenset(
@@ -54,6 +61,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DIRECTORY_VIEW,
             Perm.DIRECTORY_FLAG,
             Perm.DIRECTORY_MANAGE,
+            Perm.REFERRAL_TRIAGE,
+            Perm.REFERRAL_IMPORT,
+            Perm.CAMPAIGN_MANAGE,
+            Perm.CAMPAIGN_CALL,
+            Perm.RESOURCES_MANAGE,
         }
     ),
     Role.LINK_WORKER: frozenset(
@@ -64,6 +76,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REFERRAL_SEND,
             Perm.DIRECTORY_VIEW,
             Perm.DIRECTORY_FLAG,
+            Perm.REFERRAL_TRIAGE,
+            Perm.CAMPAIGN_CALL,
         }
     ),
     Role.REFERRER: frozenset(
