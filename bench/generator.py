@@ -40,7 +40,7 @@ from linkwell.directory.models import (
     ServiceStatus,
 )
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 BATCH_SIZE = 2000
 SCHEME_SLUG = "bench"
 SCHEME_NAME = "Bench scheme"
@@ -351,6 +351,100 @@ def build_directory(ctx: BuildContext) -> None:
                 )
 
     insert(Attribute, attributes(), total=ctx.size * 2, label="service terms (about)")
+
+
+# Referrals: `size` people each referred once over five years. Most are long closed; about one
+# in thirty is new and waiting for triage, one in ten waiting for first contact.
+REFERRAL_SPAN_DAYS = 5 * 365
+REFERRAL_STATUSES = [
+    ("received", 3),
+    ("triaged", 1),
+    ("waiting", 10),
+    ("contacted", 6),
+    ("accepted", 55),
+    ("declined", 9),
+    ("unable_to_contact", 8),
+    ("not_appropriate", 4),
+    ("withdrawn", 4),
+]
+NEED_TERM_IDS = [taxonomy.term_id(code) for code, _ in taxonomy.NEED_AREAS]
+
+
+@builder("referrals")
+def build_referrals(ctx: BuildContext) -> None:
+    from linkwell.people.models import Person
+    from linkwell.referrals.models import ContactAttempt, Referral
+
+    workers = [m.user for m in ctx.memberships if m.role == Role.LINK_WORKER]
+    statuses = [s for s, _ in REFERRAL_STATUSES]
+    weights = [w for _, w in REFERRAL_STATUSES]
+    people: list[Person] = []
+    referrals: list[Referral] = []
+    for i in range(ctx.size):
+        person = Person(
+            id=_uuid(ctx),
+            scheme=ctx.scheme,
+            given_name=f"Person{i}",
+            family_name=ctx.rng.choice(["Smith", "Jones", "Patel", "Evans", "Khan", "Brown"]),
+            date_of_birth=(ctx.now - timedelta(days=ctx.rng.randint(18 * 365, 95 * 365))).date(),
+            phone=f"+44770090{i % 10000:04d}",
+            postcode=BENCH_POSTCODE[0],
+            created_at=ctx.now,
+        )
+        people.append(person)
+        status = ctx.rng.choices(statuses, weights)[0]
+        open_status = status in ("received", "triaged", "waiting", "contacted")
+        age_days = (
+            ctx.rng.uniform(0, 40) if open_status else ctx.rng.uniform(30, REFERRAL_SPAN_DAYS)
+        )
+        received = ctx.now - timedelta(days=age_days)
+        reached = status in ("contacted", "accepted", "declined")
+        referrals.append(
+            Referral(
+                id=_uuid(ctx),
+                scheme=ctx.scheme,
+                site=ctx.rng.choice(ctx.sites),
+                person=person,
+                channel=ctx.rng.choice(["staff", "referrer_form", "fhir", "csv", "self_referral"]),
+                source_type="gp_practice",
+                referrer_name="Dr Bench",
+                urgency=ctx.rng.choices(["routine", "soon", "urgent"], [85, 10, 5])[0],
+                lives_alone=ctx.rng.random() < 0.2,
+                received_at=received,
+                status=status,
+                status_changed_at=received,
+                snomed_code="871731000000106",
+                assigned_to=None if status in ("received", "triaged") else ctx.rng.choice(workers),
+                first_contact_at=(
+                    received + timedelta(days=ctx.rng.uniform(0.2, min(age_days, 21)))
+                    if reached
+                    else None
+                ),
+            )
+        )
+    insert(Person, people, total=ctx.size, label="people")
+    insert(Referral, referrals, total=ctx.size, label="referrals")
+    through = Referral.reasons.through
+    reasons = (
+        through(referral_id=r.pk, taxonomyterm_id=term)
+        for r in referrals
+        for term in ctx.rng.sample(NEED_TERM_IDS, ctx.rng.randint(1, 3))
+    )
+    insert(through, reasons, total=ctx.size * 2, label="referral reasons (about)")
+    attempts = (
+        ContactAttempt(
+            id=_uuid(ctx),
+            referral=r,
+            at=r.received_at + timedelta(hours=n + 1),
+            method="phone",
+            outcome="no_answer",
+            by=r.assigned_to,
+        )
+        for r in referrals
+        if r.status in ("waiting", "unable_to_contact")
+        for n in range(ctx.rng.randint(0, 3))
+    )
+    insert(ContactAttempt, attempts, total=ctx.size // 5, label="contact attempts (about)")
 
 
 def ensure(size: int, *, rebuild: bool = False) -> None:

@@ -252,8 +252,15 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}, "linkwell": {"level": "INFO"}},
 }
 
-# Messages to people (linkwell.notify): "log" (console, the default) or "email".
+# Messages to people (linkwell.notify): "log" (console, the default), "email" (email only) or
+# "govuk_notify" (GOV.UK Notify: email and text messages, through one generic template per
+# channel taking `subject` and `body`).
 NOTIFY_BACKEND = env.str("NOTIFY_BACKEND", default="log")
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+NOTIFY_EMAIL_TEMPLATE_ID = env.str("NOTIFY_EMAIL_TEMPLATE_ID", default="")
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10.0)
 
 # The address people use to reach this server, for links in emails.
 LINKWELL_BASE_URL = env.str("LINKWELL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -263,6 +270,9 @@ LINKWELL_BASE_URL = env.str("LINKWELL_BASE_URL", default="http://127.0.0.1:8000"
 GEO_POSTCODE_BACKEND = env.str("GEO_POSTCODE_BACKEND", default="table")
 GEO_POSTCODES_IO_URL = env.str("GEO_POSTCODES_IO_URL", default="https://api.postcodes.io")
 GEO_POSTCODES_IO_TIMEOUT = env.float("GEO_POSTCODES_IO_TIMEOUT", default=3.0)
+
+# The public self-referral page takes at most this many referrals an hour from one address.
+SELF_REFERRAL_LIMIT_PER_HOUR = env.int("SELF_REFERRAL_LIMIT_PER_HOUR", default=5)
 
 # Demo data.
 LINKWELL_DEMO_PASSWORD = env.str("LINKWELL_DEMO_PASSWORD", default="linkwell-demo-2026")

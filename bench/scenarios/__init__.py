@@ -35,5 +35,16 @@ SCENARIOS: dict[str, Scenario] = {
             "ORUK /services text+term search, a full page, /service_at_locations near a postcode",
             "bench.scenarios.directory_search",
         ),
+        Scenario(
+            "referral_import",
+            "CSV import of --size N referral rows: checking the rows, then importing them (rows/s)",
+            "bench.scenarios.referral_import",
+        ),
+        Scenario(
+            "triage_queue",
+            "GET /referrals/triage/, /referrals/waiting/ and the manager's dashboard (--size N "
+            "referrals)",
+            "bench.scenarios.triage_queue",
+        ),
     ]
 }

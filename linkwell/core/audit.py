@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "membership.ended": "Removed from the team",
     "scheme.two_factor_changed": "Changed the two-factor rule",
     "scheme.freshness_changed": "Changed how often listings are checked",
+    "scheme.referral_settings_changed": "Changed how referrals are handled",
     "site.created": "Added a site",
     "api_token.created": "Created an API token",
     "api_token.revoked": "Revoked an API token",

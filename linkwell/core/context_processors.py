@@ -8,6 +8,11 @@ from linkwell.core.selectors import memberships_for_user
 # (label, url name, permission): the header navigation, shown by role.
 NAVIGATION = [
     ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Triage", "referrals:triage", Perm.REFERRAL_TRIAGE),
+    ("Waiting list", "referrals:waiting", Perm.REFERRAL_TRIAGE),
+    ("Your referrals", "referrals:sent", Perm.REFERRALS_OWN),
+    ("Call lists", "campaigns:list", Perm.CAMPAIGN_CALL),
+    ("Resources", "resources:list", Perm.RESOURCES_MANAGE),
     ("Directory", "directory:search", Perm.DIRECTORY_VIEW),
     ("Your listings", "directory:mine", Perm.DIRECTORY_EDIT_OWN),
     ("Team", "core:team", Perm.TEAM_VIEW),

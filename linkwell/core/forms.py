@@ -232,6 +232,52 @@ class SchemeSettingsForm(NHSUKFormMixin, forms.Form):
             "max_value": "Enter a number of days from 7 to 730",
         },
     )
+    contact_attempts_limit = forms.IntegerField(
+        label="Tries before suggesting 'unable to contact'",
+        help_text="Failed tries at first contact (no answer, voicemail, wrong number) before "
+        "the referral is suggested for 'unable to contact'.",
+        min_value=1,
+        max_value=20,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter a number",
+            "invalid": "Enter a whole number, like 3",
+            "min_value": "Enter a number from 1 to 20",
+            "max_value": "Enter a number from 1 to 20",
+        },
+    )
+    contact_attempts_days = forms.IntegerField(
+        label="...counted over this many days",
+        help_text="Only tries within this many days count.",
+        min_value=1,
+        max_value=90,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter a number",
+            "invalid": "Enter a whole number, like 14",
+            "min_value": "Enter a number from 1 to 90",
+            "max_value": "Enter a number from 1 to 90",
+        },
+    )
+    waiting_room_days = forms.IntegerField(
+        label="Waiting-room links work for",
+        help_text="In days.",
+        min_value=7,
+        max_value=365,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter a number",
+            "invalid": "Enter a whole number, like 90",
+            "min_value": "Enter a number from 7 to 365",
+            "max_value": "Enter a number from 7 to 365",
+        },
+    )
+    self_referral_open = forms.TypedChoiceField(
+        label="Public self-referral page",
+        choices=[("yes", "Open: people can refer themselves"), ("no", "Closed")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
 
 
 class SiteAddForm(NHSUKFormMixin, forms.Form):

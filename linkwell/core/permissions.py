@@ -30,6 +30,7 @@ class Perm(StrEnum):
     CAMPAIGN_MANAGE = "campaign.manage"  # set up proactive call lists
     CAMPAIGN_CALL = "campaign.call"  # make the calls on a list
     RESOURCES_MANAGE = "resources.manage"  # the waiting-room library
+    REFERRALS_OWN = "referral.own"  # follow the referrals one sent (referrers)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -85,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.PERSON_DATA,
             Perm.REFERRAL_SEND,
+            Perm.REFERRALS_OWN,
             Perm.DIRECTORY_VIEW,
             Perm.DIRECTORY_FLAG,
         }

@@ -236,8 +236,11 @@ def scheme_update_settings(
     require_two_factor: bool,
     by: User,
     directory_freshness_days: int | None = None,
+    referral_settings: dict | None = None,
 ) -> Scheme:
-    """Change a scheme's sign-in rules and how often its listings must be checked."""
+    """Change a scheme's sign-in rules, how often its listings must be checked, and how its
+    referrals are handled (tries before 'unable to contact', waiting-room links, the public
+    self-referral page)."""
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.require_two_factor != require_two_factor:
         scheme.require_two_factor = require_two_factor
@@ -254,6 +257,29 @@ def scheme_update_settings(
         scheme.directory_freshness_days = days
         scheme.save(update_fields=["directory_freshness_days"])
         log_action(by, "scheme.freshness_changed", scheme, {"days": days})
+    if referral_settings:
+        limits = {
+            "contact_attempts_limit": (1, 20),
+            "contact_attempts_days": (1, 90),
+            "waiting_room_days": (7, 365),
+        }
+        errors = {}
+        for name, (low, high) in limits.items():
+            value = referral_settings.get(name)
+            if value is not None and not low <= value <= high:
+                errors[name] = f"Enter a number from {low} to {high}"
+        if errors:
+            raise ValidationError(errors)
+        changed = {
+            name: value
+            for name, value in referral_settings.items()
+            if name in (*limits, "self_referral_open") and getattr(scheme, name) != value
+        }
+        if changed:
+            for name, value in changed.items():
+                setattr(scheme, name, value)
+            scheme.save(update_fields=list(changed))
+            log_action(by, "scheme.referral_settings_changed", scheme, changed)
     return scheme
 
 

@@ -97,6 +97,11 @@ class Person(models.Model):
     household_role = models.CharField(
         max_length=10, choices=HouseholdRole.choices, blank=True, default=""
     )
+    needs_duplicate_check = models.BooleanField(
+        default=False,
+        help_text="Arrived (from a referrer or the public form) looking like someone already "
+        "known; staff choose to merge or keep separate.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

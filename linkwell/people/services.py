@@ -87,7 +87,10 @@ def clean_person_fields(data: dict) -> dict:
 @transaction.atomic
 def person_create(*, scheme: Scheme, by, data: dict) -> Person:
     person = Person(scheme=scheme, **clean_person_fields(data))
-    person.full_clean(validate_unique=False)
+    # The database enforces the constraints; the scheme was just loaded.
+    person.full_clean(
+        exclude=["scheme", "household"], validate_unique=False, validate_constraints=False
+    )
     if (
         person.nhs_number
         and Person.objects.filter(scheme=scheme, nhs_number=person.nhs_number).exists()
@@ -153,7 +156,11 @@ def consent_record(
         recorded_by=by if getattr(by, "is_authenticated", False) else None,
         recorded_at=now,
     )
-    consent.full_clean()
+    consent.full_clean(
+        exclude=["person", "recorded_by", "withdrawn_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     consent.save()
     log_action(
         by,
@@ -213,3 +220,57 @@ def household_join(
     person.save(update_fields=["household", "household_role", "updated_at"])
     log_action(by, "person.household_joined", person, {"household": str(household.pk)})
     return household
+
+
+@transaction.atomic
+def person_merge(*, duplicate: Person, into: Person, by) -> Person:
+    """`duplicate` is the same person as `into`: move everything of theirs across, fill the
+    kept record's blanks, and remove the duplicate record (the log keeps what happened)."""
+    from linkwell.referrals.models import CampaignEntry, Referral
+
+    if duplicate.pk == into.pk or duplicate.scheme_id != into.scheme_id:
+        raise ApplicationError("person_merge_invalid", "These records cannot be merged.")
+    if duplicate.nhs_number and into.nhs_number and duplicate.nhs_number != into.nhs_number:
+        raise ApplicationError(
+            "person_merge_nhs_conflict",
+            "These records have different NHS numbers: they are different people.",
+        )
+    Referral.objects.filter(person=duplicate).update(person=into)
+    Consent.objects.filter(person=duplicate).update(person=into)
+    # A person on the same call list twice keeps the kept record's entry.
+    listed = CampaignEntry.objects.filter(person=into).values_list("campaign_id", flat=True)
+    CampaignEntry.objects.filter(person=duplicate).exclude(campaign_id__in=listed).update(
+        person=into
+    )
+    # Two consents in force for one scope: the newer one stands.
+    seen = set()
+    for consent in Consent.objects.filter(person=into, withdrawn_at__isnull=True).order_by(
+        "-recorded_at"
+    ):
+        if consent.scope in seen:
+            consent.withdrawn_at = timezone.now()
+            consent.withdrawal_reason = "Replaced when two records of the person were merged"
+            consent.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+        seen.add(consent.scope)
+    data = {f: getattr(duplicate, f) for f in PERSON_FIELDS if f != "nhs_number"}
+    data["nhs_number"] = duplicate.nhs_number
+    for field, value in data.items():
+        if value not in ("", None) and getattr(into, field) in ("", None):
+            setattr(into, field, value)
+    if into.household_id is None and duplicate.household_id:
+        into.household_id = duplicate.household_id
+    into.needs_duplicate_check = False
+    duplicate_id = str(duplicate.pk)
+    duplicate.delete()
+    into.save()
+    log_action(by, "person.merged", into, {"merged_record": duplicate_id})
+    return into
+
+
+@transaction.atomic
+def person_keep_separate(*, person: Person, by) -> Person:
+    """Staff looked at the likely matches: this is someone else."""
+    person.needs_duplicate_check = False
+    person.save(update_fields=["needs_duplicate_check", "updated_at"])
+    log_action(by, "person.kept_separate", person)
+    return person

@@ -8,4 +8,10 @@ class ReferralsConfig(AppConfig):
 
     def ready(self):
         # Audit labels for the referral pathway's actions.
-        from linkwell.referrals import services  # noqa: F401
+        from linkwell.referrals import (
+            campaigns,  # noqa: F401  (proactive call list labels)
+            csv_import,  # noqa: F401  (CSV import labels and its background task)
+            fhir,  # noqa: F401  (FHIR e-referral audit labels)
+            services,  # noqa: F401
+            waiting_room,  # noqa: F401  (waiting-room audit labels)
+        )

@@ -288,7 +288,11 @@ class CampaignEntry(models.Model):
                 name="referrals_entry_outcome_valid",
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "outcome"])]
+        indexes = [
+            models.Index(fields=["campaign", "outcome"]),
+            # "My calls" on a list's page, and each caller's share of calls still to make.
+            models.Index(fields=["campaign", "caller", "outcome"]),
+        ]
 
     def __str__(self):
         return f"{self.person} on {self.campaign}"

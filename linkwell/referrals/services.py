@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from linkwell.core.audit import ACTIONS, log_action
@@ -43,6 +44,8 @@ ACTIONS.update(
         "person.created": "Added a person",
         "person.updated": "Changed a person's details",
         "person.viewed": "Viewed a person's record",
+        "person.merged": "Merged two records of the same person",
+        "person.kept_separate": "Kept a likely match as a separate person",
         "person.household_joined": "Linked a person to a household",
         "household.created": "Created a household",
         "consent.recorded": "Recorded consent",
@@ -56,6 +59,12 @@ ACTIONS.update(
         "referral.referrer_told": "Told the referrer the outcome",
         "referral.referrer_not_told": "Did not tell the referrer (no consent or address)",
     }
+)
+
+
+# Routes whose user may not see other people's records: matches are settled later by staff.
+UNSEEN_MATCH_CHANNELS = frozenset(
+    {Channel.FHIR, Channel.CSV, Channel.REFERRER_FORM, Channel.SELF_REFERRAL}
 )
 
 
@@ -99,6 +108,8 @@ class IntakeRequest:
     # How to treat a likely match: None = ask (raise DuplicateSuspected); "new" = someone
     # else; a Person id = the same person (their record is kept, blanks filled in).
     match_choice: str | None = None
+    ip_address: str | None = None  # where a public form came from, for the audit log
+    offer_waiting_room: bool = True  # send the person their waiting-room link once stored
 
 
 def _is_uuid(value: str) -> bool:
@@ -110,19 +121,24 @@ def _is_uuid(value: str) -> bool:
 
 
 def need_area_terms(values: Iterable) -> list[TaxonomyTerm]:
-    """Need-area terms from ids or codes; unknown values are an error, not dropped."""
-    values = [str(v).strip() for v in values if str(v).strip()]
+    """Need-area terms from terms, ids or codes; unknown values are an error, not dropped.
+    Terms already loaded (an importer resolves them once per file) cost no query."""
+    values = [v for v in values if isinstance(v, TaxonomyTerm) or str(v).strip()]
     if not values:
         raise ValidationError({"reasons": ["Choose at least one reason for the referral."]})
-    terms = list(
-        TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID).filter(**{"code__in": values})
-    )
-    found_codes = {t.code for t in terms}
-    ids = [v for v in values if v not in found_codes and _is_uuid(v)]
-    if ids:
-        terms += list(TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID, pk__in=ids))
+    terms = [v for v in values if isinstance(v, TaxonomyTerm)]
+    if any(t.taxonomy_id != NEED_AREAS_ID for t in terms):
+        raise ValidationError({"reasons": ["Choose reasons from the need areas."]})
+    wanted = [str(v).strip() for v in values if not isinstance(v, TaxonomyTerm)]
+    if wanted:
+        ids = [v for v in wanted if _is_uuid(v)]
+        terms += list(
+            TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID).filter(
+                Q(code__in=wanted) | Q(pk__in=ids)
+            )
+        )
     known = {t.code for t in terms} | {str(t.pk) for t in terms}
-    unknown = [v for v in values if v not in known]
+    unknown = [v for v in wanted if v not in known]
     if unknown:
         raise ValidationError(
             {"reasons": [f"Unknown reason: {', '.join(unknown)}. Choose from the need areas."]}
@@ -162,11 +178,18 @@ def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, bool
         phone=cleaned.get("phone", ""),
     )
     certain = [m for m in matches if m.certain]
-    if certain and req.match_choice is None and req.channel in (Channel.FHIR, Channel.CSV):
-        # A machine-sent referral with a known NHS number is that person.
+    if certain and req.match_choice is None and req.channel in UNSEEN_MATCH_CHANNELS:
+        # Sent from outside the team with a known NHS number: it is that person.
         person_update(person=certain[0].person, by=by, data=cleaned, only_blanks=True)
         return certain[0].person, False
     if matches and req.match_choice is None:
+        if req.channel in UNSEEN_MATCH_CHANNELS:
+            # A referrer or the public must not be shown who else the scheme knows: the
+            # new record waits for staff to merge it or keep it separate.
+            person = person_create(scheme=req.scheme, by=by, data=cleaned)
+            person.needs_duplicate_check = True
+            person.save(update_fields=["needs_duplicate_check"])
+            return person, True
         raise DuplicateSuspected(matches)
     if certain:
         raise ApplicationError(
@@ -211,7 +234,7 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
         person=person,
         channel=req.channel,
         source_type=req.source_type,
-        referred_by=actor if actor and _is_referrer(actor, req.scheme) else None,
+        referred_by=actor if actor and _is_referrer(actor, req) else None,
         referrer_name=req.referrer_name.strip(),
         referrer_organisation=req.referrer_organisation.strip(),
         referrer_email=req.referrer_email.strip(),
@@ -236,9 +259,14 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
     except ValidationError as error:
         raise ValidationError({"referrer_phone": error.message_dict["phone"]}) from None
     referral.status_changed_at = referral.received_at
-    referral.full_clean(exclude=["reasons"])
+    # Field checks here; the database enforces the constraints, and the related records were
+    # all just loaded, so neither is asked for again (this runs once per row of an import).
+    referral.full_clean(exclude=[*RELATED, "reasons"], validate_constraints=False)
     referral.save()
-    referral.reasons.set(reasons)
+    Referral.reasons.through.objects.bulk_create(
+        Referral.reasons.through(referral_id=referral.pk, taxonomyterm_id=term.pk)
+        for term in reasons
+    )
     ReferralEvent.objects.create(
         referral=referral,
         to_status=Status.RECEIVED,
@@ -263,8 +291,10 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
         referral,
         {"channel": req.channel, "source_type": req.source_type, "urgency": req.urgency},
         actor_label="" if actor else f"via {Channel(req.channel).label}",
+        ip_address=req.ip_address,
     )
-    transaction.on_commit(lambda: _after_intake(referral.pk))
+    if req.offer_waiting_room:
+        transaction.on_commit(lambda: _after_intake(referral.pk))
     return referral
 
 
@@ -277,9 +307,24 @@ def _after_intake(referral_id) -> None:
         offer(referral_id=referral_id)
 
 
-def _is_referrer(user, scheme) -> bool:
+RELATED = [
+    "scheme",
+    "site",
+    "person",
+    "referred_by",
+    "created_by",
+    "assigned_to",
+    "campaign_entry",
+]
+
+
+def _is_referrer(user, req: IntakeRequest) -> bool:
+    """Whether the referral is the referrer's own (they follow it on their page). Only a
+    referrer's form or a FHIR request from a referrer's token can be."""
+    if req.channel not in (Channel.REFERRER_FORM, Channel.FHIR):
+        return False
     return Membership.objects.filter(
-        user=user, scheme=scheme, role=Role.REFERRER, is_active=True
+        user=user, scheme=req.scheme, role=Role.REFERRER, is_active=True
     ).exists()
 
 
@@ -291,7 +336,13 @@ def _locked(referral: Referral) -> Referral:
 
 @transaction.atomic
 def referral_move(
-    *, referral: Referral, to: Status | str, by, reason: str = "", at: datetime | None = None
+    *,
+    referral: Referral,
+    to: Status | str,
+    by,
+    reason: str = "",
+    at: datetime | None = None,
+    tell_referrer: bool = True,
 ) -> Referral:
     """Move the referral to `to` if the status machine allows it; else a clear error."""
     referral = _locked(referral)
@@ -329,10 +380,14 @@ def referral_move(
         at=now,
     )
     log_action(by, "referral.moved", referral, {"from": previous, "to": str(to)})
-    if to in (Status.UNABLE_TO_CONTACT, Status.DECLINED, Status.NOT_APPROPRIATE):
-        from linkwell.referrals.feedback import tell_referrer
+    if tell_referrer and to in (
+        Status.UNABLE_TO_CONTACT,
+        Status.DECLINED,
+        Status.NOT_APPROPRIATE,
+    ):
+        from linkwell.referrals import feedback
 
-        transaction.on_commit(lambda: tell_referrer(referral_id=referral.pk))
+        transaction.on_commit(lambda: feedback.tell_referrer(referral_id=referral.pk))
     return referral
 
 
@@ -348,7 +403,7 @@ def _worker_membership(scheme: Scheme, user) -> Membership:
 
 
 @transaction.atomic
-def referral_assign(*, referral: Referral, to, by) -> Referral:
+def referral_assign(*, referral: Referral, to, by, at: datetime | None = None) -> Referral:
     """Triage: give the referral to a link worker; it joins their waiting list."""
     referral = _locked(referral)
     _worker_membership(referral.scheme, to)
@@ -364,10 +419,10 @@ def referral_assign(*, referral: Referral, to, by) -> Referral:
         {"to": str(to.pk), "from": str(previous) if previous else None},
     )
     if referral.status == Status.RECEIVED:
-        referral_move(referral=referral, to=Status.TRIAGED, by=by)
+        referral_move(referral=referral, to=Status.TRIAGED, by=by, at=at)
         referral.refresh_from_db()
     if referral.status == Status.TRIAGED:
-        referral_move(referral=referral, to=Status.WAITING, by=by)
+        referral_move(referral=referral, to=Status.WAITING, by=by, at=at)
         referral.refresh_from_db()
     return referral
 

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from linkwell.referrals import views_public
 
 app_name = "refer"
 
-urlpatterns = []
+urlpatterns = [
+    path("<slug:scheme_slug>/", views_public.self_referral, name="self"),
+    path("<slug:scheme_slug>/thank-you/", views_public.self_referral_done, name="done"),
+]

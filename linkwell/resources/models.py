@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class ResourceFormat(models.TextChoices):
@@ -31,7 +32,10 @@ class Resource(models.Model):
     )
     accessibility_notes = models.CharField(max_length=300, blank=True)
     review_date = models.DateField(help_text="When someone should check it is still right.")
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Retired resources stay on record but are not shown to anyone."
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
     is_demo = models.BooleanField(
         default=False, help_text="Written for the demo: not a real service's details."
     )
@@ -53,7 +57,15 @@ class Resource(models.Model):
                 name="resources_resource_has_a_way_in",
             ),
         ]
-        indexes = [models.Index(fields=["scheme", "is_active", "title"])]
+        indexes = [
+            models.Index(fields=["scheme", "is_active", "title"]),
+            models.Index(fields=["scheme", "format"]),
+            models.Index(fields=["scheme", "review_date"]),
+        ]
 
     def __str__(self):
         return self.title
+
+    def review_due(self, today=None) -> bool:
+        """Its review date has come: someone should check it is still right."""
+        return self.review_date <= (today or timezone.localdate())

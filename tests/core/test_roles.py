@@ -20,6 +20,16 @@ PAGES = {
     "/directory/import/": {Role.ADMIN, Role.MANAGER},
     "/directory/add/": {Role.ADMIN, Role.MANAGER},
     "/directory/terms/": {Role.ADMIN, Role.MANAGER},
+    "/resources/": {Role.ADMIN, Role.MANAGER},
+    "/resources/add/": {Role.ADMIN, Role.MANAGER},
+    "/referrals/import/": {Role.ADMIN, Role.MANAGER},
+    "/referrals/import/sample.csv": {Role.ADMIN, Role.MANAGER},
+    "/campaigns/": {Role.MANAGER, Role.LINK_WORKER},
+    "/campaigns/new/": {Role.MANAGER},
+    "/referrals/triage/": {Role.MANAGER, Role.LINK_WORKER},
+    "/referrals/waiting/": {Role.MANAGER, Role.LINK_WORKER},
+    "/referrals/new/": {Role.MANAGER, Role.LINK_WORKER, Role.REFERRER},
+    "/referrals/sent/": {Role.REFERRER},
 }
 MATRIX = [(role, url, role in allowed) for url, allowed in PAGES.items() for role in Role]
 
@@ -41,9 +51,25 @@ def test_each_role_has_its_own_dashboard(client_as, role):
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        (Role.ADMIN, ["Dashboard", "Directory", "Team", "Audit log", "Scheme settings"]),
-        (Role.MANAGER, ["Dashboard", "Directory", "Team", "Audit log"]),
-        (Role.LINK_WORKER, ["Dashboard", "Directory"]),
+        (
+            Role.ADMIN,
+            ["Dashboard", "Resources", "Directory", "Team", "Audit log", "Scheme settings"],
+        ),
+        (
+            Role.MANAGER,
+            [
+                "Dashboard",
+                "Triage",
+                "Waiting list",
+                "Call lists",
+                "Resources",
+                "Directory",
+                "Team",
+                "Audit log",
+            ],
+        ),
+        (Role.LINK_WORKER, ["Dashboard", "Triage", "Waiting list", "Call lists", "Directory"]),
+        (Role.REFERRER, ["Dashboard", "Your referrals", "Directory"]),
         (Role.PROVIDER, ["Dashboard", "Directory", "Your listings"]),
         (Role.COMMISSIONER, ["Dashboard", "Directory"]),
     ],

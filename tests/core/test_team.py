@@ -155,19 +155,33 @@ def test_managers_see_the_team_but_cannot_change_it(client_as, member):
 
 def test_scheme_settings_turn_two_factor_off_and_add_sites(client_as, scheme):
     client = client_as(Role.ADMIN)
+    settings = {
+        "form": "settings",
+        "require_two_factor": "no",
+        "directory_freshness_days": "3",
+        "contact_attempts_limit": "0",
+        "contact_attempts_days": "21",
+        "waiting_room_days": "60",
+        "self_referral_open": "no",
+    }
+    response = client.post("/scheme/settings/", settings)
+    page = response.content.decode()
+    assert "Enter a number of days from 7 to 730" in page
+    assert "Enter a number from 1 to 20" in page
     response = client.post(
         "/scheme/settings/",
-        {"form": "settings", "require_two_factor": "no", "directory_freshness_days": "3"},
-    )
-    assert "Enter a number of days from 7 to 730" in response.content.decode()
-    response = client.post(
-        "/scheme/settings/",
-        {"form": "settings", "require_two_factor": "no", "directory_freshness_days": "90"},
+        {**settings, "directory_freshness_days": "90", "contact_attempts_limit": "4"},
     )
     assert response.status_code == 302
     scheme.refresh_from_db()
     assert scheme.require_two_factor is False
     assert scheme.directory_freshness_days == 90
+    assert (
+        scheme.contact_attempts_limit,
+        scheme.contact_attempts_days,
+        scheme.waiting_room_days,
+        scheme.self_referral_open,
+    ) == (4, 21, 60, False)
     client.post("/scheme/settings/", {"form": "site", "name": "East"})
     assert scheme.sites.filter(name="East").exists()
     response = client.post("/scheme/settings/", {"form": "site", "name": "East"})

@@ -84,10 +84,194 @@ def _other_import(other_scheme):
     return {"import_id": job.pk}, state
 
 
+def _other_referral_import(other_scheme):
+    """Another scheme's CSV import, checked and ready to import, with a rejected row."""
+    from linkwell.referrals.models import ReferralImport
+
+    imp = ReferralImport.objects.create(
+        scheme=other_scheme,
+        kind=ReferralImport.Kind.REFERRALS,
+        file_name="theirs.csv",
+        content="First name,Last name,Reasons\nAnn,Bee,loneliness\n,Cee,loneliness\n",
+        headers=["First name", "Last name", "Reasons"],
+        mapping={
+            "columns": {"given_name": "First name", "family_name": "Last name"},
+            "delimiter": ",",
+        },
+        row_count=2,
+        error_rows=[{"row": 3, "cells": ["", "Cee", "loneliness"], "problems": [["x", "y"]]}],
+        state=ReferralImport.State.PREVIEWED,
+    )
+
+    def state():
+        imp.refresh_from_db()
+        from linkwell.referrals.models import Referral
+
+        return (imp.state, imp.mapping, imp.content, imp.error_rows, Referral.objects.count())
+
+    return {"import_id": imp.pk}, state
+
+
+def _other_campaign_entry(other_scheme):
+    """Another scheme's proactive call list, with one person on it."""
+    from linkwell.referrals.models import Campaign, CampaignEntry
+    from tests.factories import PersonFactory
+
+    campaign = Campaign.objects.create(scheme=other_scheme, name="Their calls", script="Hi")
+    entry = CampaignEntry.objects.create(
+        campaign=campaign, person=PersonFactory(scheme=other_scheme)
+    )
+
+    def state():
+        campaign.refresh_from_db()
+        entry.refresh_from_db()
+        return (
+            campaign.name,
+            campaign.state,
+            sorted(str(u) for u in campaign.callers.values_list("pk", flat=True)),
+            campaign.entries.count(),
+            entry.outcome,
+            entry.attempts,
+            entry.caller_id,
+            hasattr(entry, "referral"),
+        )
+
+    return campaign, entry, state
+
+
+def _other_campaign(other_scheme):
+    campaign, _, state = _other_campaign_entry(other_scheme)
+    return {"campaign_id": campaign.pk}, state
+
+
+def _other_call(other_scheme):
+    campaign, entry, state = _other_campaign_entry(other_scheme)
+    return {"campaign_id": campaign.pk, "entry_id": entry.pk}, state
+
+
+def _other_resource(other_scheme, *, retired=False):
+    import datetime
+
+    from linkwell.resources.models import Resource
+
+    resource = Resource.objects.create(
+        scheme=other_scheme,
+        title="Their line",
+        summary="Theirs.",
+        format="leaflet",
+        phone="01632 960999",
+        file="resources/theirs.pdf",
+        review_date=datetime.date(2030, 1, 1),
+        is_active=not retired,
+    )
+
+    def state():
+        resource.refresh_from_db()
+        return (resource.title, resource.is_active, resource.retired_at, resource.updated_at)
+
+    return {"resource_id": resource.pk}, state
+
+
+def _other_retired_resource(other_scheme):
+    return _other_resource(other_scheme, retired=True)
+
+
+def _other_waiting_room_referral(other_scheme):
+    """Another scheme's referral with consent and a mobile: a send would go, a posting stick."""
+    from linkwell.people.models import Consent
+    from linkwell.referrals.models import PackPosting, WaitingRoomLink
+    from tests.factories import PersonFactory, ReferralFactory
+
+    person = PersonFactory(scheme=other_scheme, phone="+447700900321", address_line_1="1 Hill")
+    Consent.objects.create(person=person, scope="contact", method="verbal")
+    referral = ReferralFactory(scheme=other_scheme, person=person)
+
+    def state():
+        return (
+            WaitingRoomLink.objects.filter(referral=referral).count(),
+            PackPosting.objects.filter(referral=referral).count(),
+        )
+
+    return referral, state
+
+
+def _other_referral_for_waiting_room(other_scheme):
+    referral, state = _other_waiting_room_referral(other_scheme)
+    return {"referral_id": referral.pk}, state
+
+
+def _other_waiting_room_link(other_scheme):
+    from django.utils import timezone
+
+    from linkwell.referrals.models import WaitingRoomLink
+
+    referral, _ = _other_waiting_room_referral(other_scheme)
+    link = WaitingRoomLink.objects.create(
+        referral=referral,
+        digest="0" * 64,
+        expires_at=timezone.now() + timezone.timedelta(days=30),
+        sent_by="sms",
+        sent_to="+447700900321",
+    )
+
+    def state():
+        link.refresh_from_db()
+        return (link.revoked_at, link.revoked_by_id)
+
+    return {"link_id": link.pk}, state
+
+
 # Every URL pattern that takes an object id: how to make another scheme's object for it, the
 # methods to try, and a role that may use the URL in its own scheme. A new pattern with an id
 # must be added here (the first test checks).
+def _other_referral(other_scheme):
+    """Another scheme's referral, with consent in force and a likely duplicate."""
+    from linkwell.people.models import Consent
+    from tests.factories import PersonFactory, ReferralFactory
+
+    person = PersonFactory(scheme=other_scheme, needs_duplicate_check=True)
+    PersonFactory(
+        scheme=other_scheme,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+    )
+    referral = ReferralFactory(scheme=other_scheme, person=person)
+    consent = Consent.objects.create(person=person, scope="contact", method="verbal")
+
+    def state():
+        referral.refresh_from_db()
+        consent.refresh_from_db()
+        return (
+            referral.status,
+            referral.assigned_to_id,
+            referral.person_id,
+            referral.attempts.count(),
+            consent.withdrawn_at,
+            person.consents.count(),
+        )
+
+    return {"referral_id": referral.pk}, state, consent
+
+
+def _other_referral_ids(other_scheme):
+    kwargs, state, _ = _other_referral(other_scheme)
+    return kwargs, state
+
+
+def _other_consent(other_scheme):
+    kwargs, state, consent = _other_referral(other_scheme)
+    return {**kwargs, "consent_id": consent.pk}, state
+
+
 OBJECT_URLS = {
+    "referrals:detail": (_other_referral_ids, ["get"], Role.MANAGER),
+    "referrals:assign": (_other_referral_ids, ["post"], Role.MANAGER),
+    "referrals:move": (_other_referral_ids, ["post"], Role.MANAGER),
+    "referrals:attempt": (_other_referral_ids, ["post"], Role.LINK_WORKER),
+    "referrals:consent": (_other_referral_ids, ["post"], Role.LINK_WORKER),
+    "referrals:consent_withdraw": (_other_consent, ["post"], Role.LINK_WORKER),
+    "referrals:duplicate": (_other_referral_ids, ["post"], Role.LINK_WORKER),
     "core:member_detail": (_other_member, ["get", "post"], Role.MANAGER),
     "core:member_end": (_other_member, ["get", "post"], Role.ADMIN),
     "core:member_two_factor_reset": (_other_member, ["post"], Role.ADMIN),
@@ -103,6 +287,25 @@ OBJECT_URLS = {
     # The open feed has no scheme, but a listing kept out of it must not show there.
     "oruk:service_detail": (_other_service, ["get"], Role.LINK_WORKER),
     "oruk:service_at_location_detail": (_other_service_at_location, ["get"], Role.LINK_WORKER),
+    "campaigns:detail": (_other_campaign, ["get"], Role.LINK_WORKER),
+    "campaigns:edit": (_other_campaign, ["get", "post"], Role.MANAGER),
+    "campaigns:people": (_other_campaign, ["get", "post"], Role.MANAGER),
+    "campaigns:callers": (_other_campaign, ["get", "post"], Role.MANAGER),
+    "campaigns:finish": (_other_campaign, ["get", "post"], Role.MANAGER),
+    "campaigns:call": (_other_call, ["get", "post"], Role.LINK_WORKER),
+    "campaigns:call_referral": (_other_call, ["get", "post"], Role.LINK_WORKER),
+    "referral_import:detail": (_other_referral_import, ["get", "post"], Role.MANAGER),
+    "referral_import:run": (_other_referral_import, ["post"], Role.MANAGER),
+    "referral_import:cancel": (_other_referral_import, ["post"], Role.MANAGER),
+    "referral_import:rejected": (_other_referral_import, ["get"], Role.MANAGER),
+    "resources:edit": (_other_resource, ["get", "post"], Role.MANAGER),
+    "resources:retire": (_other_resource, ["post"], Role.MANAGER),
+    "resources:restore": (_other_retired_resource, ["post"], Role.MANAGER),
+    "resources:file": (_other_resource, ["get"], Role.MANAGER),
+    "waiting_room:revoke": (_other_waiting_room_link, ["post"], Role.LINK_WORKER),
+    "waiting_room:send": (_other_referral_for_waiting_room, ["post"], Role.LINK_WORKER),
+    "waiting_room:pack": (_other_referral_for_waiting_room, ["get"], Role.LINK_WORKER),
+    "waiting_room:pack_posted": (_other_referral_for_waiting_room, ["post"], Role.LINK_WORKER),
 }
 # Patterns with parameters that are not records of a scheme, and why.
 NOT_RECORDS = {
@@ -110,6 +313,14 @@ NOT_RECORDS = {
     "directory:confirm": "a one-time emailed secret, not a record id (tests/directory)",
     "oruk:taxonomy_detail": "taxonomies are a shared vocabulary, public by design",
     "oruk:taxonomy_term_detail": "taxonomy terms are a shared vocabulary, public by design",
+    # Referrals, but reached with API tokens only (a session here answers 401, not 404): the
+    # same 404 check runs with tokens in tests/referrals/test_fhir.py.
+    "refer:self": "a scheme's public self-referral page, open to anyone by design",
+    "refer:done": "the public thank-you page after a self-referral",
+    "fhir:service_request": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
+    "fhir:task": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
+    "waiting_room:page": "a person's private secret link, not a record id (test_waiting_room.py)",
+    "waiting_room:leaflet": "through a person's secret link; the scheme's own leaflets only",
 }
 # Django's admin site is for staff operators; non-staff users are sent to its sign-in page
 # (checked by test_scheme_users_cannot_use_the_admin_site).

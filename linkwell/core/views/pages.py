@@ -29,8 +29,15 @@ from linkwell.core.views.util import apply_errors
 def dashboard(request):
     if request.membership is None:
         return render(request, "core/no_scheme.html", status=200)
+    from linkwell.referrals.selectors import dashboard_referrals
+
     data = dashboard_for(membership=request.membership)
-    return render(request, f"core/dashboard/{request.membership.role}.html", {"data": data})
+    referrals = dashboard_referrals(membership=request.membership)
+    return render(
+        request,
+        f"core/dashboard/{request.membership.role}.html",
+        {"data": data, "referrals": referrals},
+    )
 
 
 @login_required

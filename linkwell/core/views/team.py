@@ -156,6 +156,10 @@ def scheme_settings(request):
         initial={
             "require_two_factor": "yes" if scheme.require_two_factor else "no",
             "directory_freshness_days": scheme.directory_freshness_days,
+            "contact_attempts_limit": scheme.contact_attempts_limit,
+            "contact_attempts_days": scheme.contact_attempts_days,
+            "waiting_room_days": scheme.waiting_room_days,
+            "self_referral_open": "yes" if scheme.self_referral_open else "no",
         },
     )
     site_form = SiteAddForm(request.POST if request.POST.get("form") == "site" else None)
@@ -165,6 +169,15 @@ def scheme_settings(request):
                 scheme=scheme,
                 require_two_factor=settings_form.cleaned_data["require_two_factor"],
                 directory_freshness_days=settings_form.cleaned_data["directory_freshness_days"],
+                referral_settings={
+                    name: settings_form.cleaned_data[name]
+                    for name in (
+                        "contact_attempts_limit",
+                        "contact_attempts_days",
+                        "waiting_room_days",
+                        "self_referral_open",
+                    )
+                },
                 by=request.user,
             )
             messages.success(request, "Settings saved.")

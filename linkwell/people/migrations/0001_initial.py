@@ -164,6 +164,13 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
+                (
+                    "needs_duplicate_check",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Arrived (from a referrer or the public form) looking like someone already known; staff choose to merge or keep separate.",
+                    ),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (

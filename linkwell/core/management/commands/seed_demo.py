@@ -8,6 +8,10 @@ from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
 from linkwell.directory.demo import load_demo_directory
 from linkwell.geo.demo import write_demo_gazetteer
+from linkwell.referrals.demo import load_demo_referrals, offer_demo_waiting_rooms
+from linkwell.referrals.demo_campaigns import load_demo_campaign
+from linkwell.referrals.fhir.demo import seed_fhir_referrals
+from linkwell.resources.demo import load_demo_resources
 
 DEMO_DOMAIN = "demo.linkwell.test"
 DEFAULT_DEMO_PASSWORD = "linkwell-demo-2026"
@@ -20,6 +24,10 @@ DEMO_PEOPLE = {
     Role.PROVIDER: "Tom Baker",
     Role.COMMISSIONER: "Ruth Okafor",
 }
+
+
+# More link workers, so caseloads can be balanced across a team.
+EXTRA_LINK_WORKERS = {"kwame": "Kwame Boateng", "sian": "Sian Hughes"}
 
 
 def demo_email(role: str) -> str:
@@ -69,20 +77,54 @@ class Command(BaseCommand):
             )
             admin = User.objects.get(email=demo_email(Role.ADMIN))
             self._member(other, admin, Role.ADMIN, [])
+            workers = [User.objects.get(email=demo_email(Role.LINK_WORKER))]
+            for handle, name in EXTRA_LINK_WORKERS.items():
+                user = self._user(f"{handle}@{DEMO_DOMAIN}", name, password)
+                self._member(scheme, user, Role.LINK_WORKER, [sites["Riverside Town Centre"]])
+                workers.append(user)
             demo_postcodes = write_demo_gazetteer()
             directory = load_demo_directory(
                 scheme=scheme, provider_user=User.objects.get(email=demo_email(Role.PROVIDER))
             )
+            manager = User.objects.get(email=demo_email(Role.MANAGER))
+            referrals = load_demo_referrals(
+                scheme=scheme,
+                workers=workers,
+                referrer=User.objects.get(email=demo_email(Role.REFERRER)),
+                manager=manager,
+            )
+            referrer_membership = Membership.objects.get(
+                scheme=scheme, user__email=demo_email(Role.REFERRER)
+            )
+            seed_fhir_referrals(membership=referrer_membership)
+            resources = load_demo_resources(scheme=scheme)
+            load_demo_resources(scheme=other)
+            waiting_room_url = None
+            if referrals["created"]:
+                waiting_room_url = offer_demo_waiting_rooms(scheme=scheme, by=manager)
+            if referrals["older_people"]:
+                load_demo_campaign(
+                    scheme=scheme,
+                    people=referrals["older_people"],
+                    callers=workers[:2],
+                    manager=manager,
+                )
 
         self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
         width = max(len(demo_email(r)) for r in DEMO_PEOPLE)
         for role in DEMO_PEOPLE:
             self.stdout.write(f"  {Role(role).label:<28} {demo_email(role):<{width}}  {password}")
         self.stdout.write("Two-factor sign-in is off for the demo schemes only.")
+        if waiting_room_url:
+            self.stdout.write(
+                f"A person's waiting room, as their text message links to it: {waiting_room_url}"
+            )
         self.stdout.write(
             f"Demo postcodes written: {demo_postcodes} (made-up RV1 to RV9, Riverside). "
             f"Directory: {directory['services']} services from "
-            f"{directory['organizations']} organisations."
+            f"{directory['organizations']} organisations. People: {referrals['people']}, "
+            f"referrals: {scheme.referrals.count()}. Waiting-room resources: {resources}. "
+            f"Self-referral page: /refer/{scheme.slug}/."
         )
 
     def _scheme(self, slug, name, site_names):

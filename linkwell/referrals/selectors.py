@@ -1,0 +1,325 @@
+"""Reads of referrals: scoped to the acting membership, with what each page needs fetched in a
+fixed number of queries whatever the number of referrals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from linkwell.core.audit import log_action
+from linkwell.core.models import Membership, Role, Scheme, User
+from linkwell.core.permissions import Perm, can, require, role_can
+from linkwell.directory.models import TaxonomyTerm
+from linkwell.referrals import states
+from linkwell.referrals.models import ContactAttempt, ContactOutcome, Referral, Urgency
+from linkwell.referrals.states import Status
+
+FAILED_OUTCOMES = [
+    ContactOutcome.NO_ANSWER,
+    ContactOutcome.VOICEMAIL,
+    ContactOutcome.WRONG_NUMBER,
+    ContactOutcome.MESSAGE_SENT,
+]
+_URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
+
+
+def _site_limited(membership: Membership, qs: QuerySet) -> QuerySet:
+    """A member limited to some sites sees those sites' referrals and those with no site."""
+    site_ids = [s.pk for s in membership.sites.all()]
+    if site_ids:
+        qs = qs.filter(Q(site_id__in=site_ids) | Q(site__isnull=True))
+    return qs
+
+
+def referrals_for(membership: Membership) -> QuerySet[Referral]:
+    """Every referral this member may see: a referrer, only those they sent."""
+    require(membership, Perm.PERSON_DATA)
+    qs = Referral.objects.filter(scheme_id=membership.scheme_id)
+    if membership.role == Role.REFERRER:
+        return qs.filter(referred_by_id=membership.user_id)
+    if not can(membership, Perm.REFERRAL_TRIAGE):
+        return qs.none()
+    return _site_limited(membership, qs)
+
+
+def _with_list_data(qs: QuerySet[Referral], scheme: Scheme) -> QuerySet[Referral]:
+    window_start = timezone.now() - timedelta(days=scheme.contact_attempts_days)
+    return (
+        qs.select_related("person", "site", "assigned_to")
+        .prefetch_related(Prefetch("reasons", queryset=TaxonomyTerm.objects.only("id", "name")))
+        .annotate(
+            attempt_count=Count("attempts", distinct=True),
+            failed_recent=Count(
+                "attempts",
+                filter=Q(attempts__outcome__in=FAILED_OUTCOMES, attempts__at__gte=window_start),
+                distinct=True,
+            ),
+            last_attempt_at=Max("attempts__at"),
+        )
+    )
+
+
+def triage_queue(*, membership: Membership, site_id=None, urgency: str = "") -> QuerySet:
+    """New referrals nobody has picked up: most urgent first, then oldest."""
+    require(membership, Perm.REFERRAL_TRIAGE)
+    qs = referrals_for(membership).filter(status__in=states.FOR_TRIAGE, assigned_to__isnull=True)
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    if urgency:
+        qs = qs.filter(urgency=urgency)
+    return _with_list_data(qs, membership.scheme).order_by(_urgency_rank(), "received_at", "id")
+
+
+def _urgency_rank():
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *[When(urgency=u, then=Value(rank)) for u, rank in _URGENCY_ORDER.items()],
+        default=Value(3),
+        output_field=IntegerField(),
+    ).asc()
+
+
+def waiting_list(
+    *, membership: Membership, worker_id=None, site_id=None, suggested_only: bool = False
+) -> QuerySet:
+    """Referrals assigned and waiting for first contact (and those where contact failed)."""
+    require(membership, Perm.REFERRAL_TRIAGE)
+    qs = referrals_for(membership).filter(
+        status__in=[Status.TRIAGED, Status.WAITING], assigned_to__isnull=False
+    )
+    if worker_id:
+        qs = qs.filter(assigned_to_id=worker_id)
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    qs = _with_list_data(qs, membership.scheme)
+    if suggested_only:
+        qs = qs.filter(failed_recent__gte=membership.scheme.contact_attempts_limit)
+    return qs.order_by(_urgency_rank(), "received_at", "id")
+
+
+def suggest_unable_to_contact(referral: Referral, scheme: Scheme) -> bool:
+    """Enough failed tries within the scheme's window: suggest 'unable to contact'."""
+    failed = getattr(referral, "failed_recent", None)
+    if failed is None:
+        failed = referral.attempts.filter(
+            outcome__in=FAILED_OUTCOMES,
+            at__gte=timezone.now() - timedelta(days=scheme.contact_attempts_days),
+        ).count()
+    return referral.status in states.NOT_YET_CONTACTED and failed >= scheme.contact_attempts_limit
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    user: User
+    waiting: int
+    contacted: int
+
+    @property
+    def open(self) -> int:
+        return self.waiting + self.contacted
+
+
+def worker_loads(*, scheme: Scheme) -> list[WorkerLoad]:
+    """Each link worker (and manager who carries cases) with their open referrals: one query."""
+    roles = [r for r in Role if role_can(r, Perm.CASELOAD)]
+    users = (
+        User.objects.filter(
+            memberships__scheme=scheme,
+            memberships__is_active=True,
+            memberships__role__in=roles,
+        )
+        .annotate(
+            waiting=Count(
+                "assigned_referrals",
+                filter=Q(
+                    assigned_referrals__scheme=scheme,
+                    assigned_referrals__status__in=states.NOT_YET_CONTACTED,
+                ),
+            ),
+            contacted=Count(
+                "assigned_referrals",
+                filter=Q(
+                    assigned_referrals__scheme=scheme,
+                    assigned_referrals__status=Status.CONTACTED,
+                ),
+            ),
+        )
+        .order_by("full_name")
+    )
+    return [WorkerLoad(user=u, waiting=u.waiting, contacted=u.contacted) for u in users]
+
+
+def referral_detail(*, membership: Membership, referral_id) -> Referral:
+    """One referral with everything its page shows; the read is audited."""
+    referral = get_object_or_404(
+        referrals_for(membership).select_related(
+            "person__household", "site", "assigned_to", "referred_by", "scheme"
+        ),
+        pk=referral_id,
+    )
+    log_action(membership.user, "referral.viewed", referral)
+    return referral
+
+
+def referral_history(referral: Referral):
+    return referral.events.select_related("by").order_by("-at", "-id")
+
+
+def referral_attempts(referral: Referral):
+    return ContactAttempt.objects.filter(referral=referral).select_related("by").order_by("-at")
+
+
+def sent_by(*, membership: Membership) -> QuerySet[Referral]:
+    """A referrer's own referrals and where each has got to: nothing else of the person."""
+    require(membership, Perm.REFERRALS_OWN)
+    return (
+        Referral.objects.filter(scheme_id=membership.scheme_id, referred_by_id=membership.user_id)
+        .select_related("person")
+        .only(
+            "id",
+            "received_at",
+            "status",
+            "status_changed_at",
+            "status_reason",
+            "snomed_code",
+            "person__given_name",
+            "person__family_name",
+            "person__date_of_birth",
+        )
+        .order_by("-received_at")
+    )
+
+
+# --- Waiting-time figures for the manager's dashboard ----------------------------------------
+
+_DAY = 86400
+
+
+@dataclass(frozen=True)
+class WaitingFigures:
+    label: str
+    waiting: int
+    oldest_waiting_days: int | None
+    median_days: float | None
+    p90_days: float | None
+    contacted: int
+
+
+def _percentile(qs: QuerySet, count: int, fraction: float) -> float | None:
+    """The nearest-rank percentile of the wait, in days, by one ordered query with an offset
+    (portable: SQLite has no percentile function)."""
+    if count == 0:
+        return None
+    rank = min(count, max(1, math.ceil(count * fraction)))
+    wait = (
+        qs.annotate(
+            wait=ExpressionWrapper(
+                F("first_contact_at") - F("received_at"), output_field=DurationField()
+            )
+        )
+        .order_by("wait")
+        .values_list("wait", flat=True)[rank - 1 : rank]
+    )
+    value = next(iter(wait), None)
+    return round(value.total_seconds() / _DAY, 1) if value is not None else None
+
+
+def waiting_figures(*, membership: Membership, days: int = 365) -> list[WaitingFigures]:
+    """Referrals waiting, median and 90th-percentile days from received to first contact
+    (referrals received in the last `days`), oldest waiting: for the scheme and by site.
+    Query count grows with the number of sites, never with the number of referrals."""
+    require(membership, Perm.REPORTS_VIEW)
+    scheme = membership.scheme
+    now = timezone.now()
+    since = now - timedelta(days=days)
+    base = Referral.objects.filter(scheme=scheme)
+    waiting_by_site = {
+        row["site_id"]: row
+        for row in base.filter(status__in=states.NOT_YET_CONTACTED)
+        .values("site_id")
+        .annotate(n=Count("id"), oldest=Min("received_at"))
+        .order_by()
+    }
+    contacted = base.filter(received_at__gte=since, first_contact_at__isnull=False)
+    contacted_by_site = {
+        row["site_id"]: row["n"]
+        for row in contacted.values("site_id").annotate(n=Count("id")).order_by()
+    }
+    groups = [("All sites", None, base, contacted)]
+    for site in scheme.sites.all():
+        groups.append((site.name, site.pk, base.filter(site=site), contacted.filter(site=site)))
+    figures = []
+    for label, site_id, _, reached in groups:
+        if site_id is None:
+            waiting = sum(r["n"] for r in waiting_by_site.values())
+            oldest = min((r["oldest"] for r in waiting_by_site.values()), default=None)
+            n_contacted = sum(contacted_by_site.values())
+        else:
+            row = waiting_by_site.get(site_id, {"n": 0, "oldest": None})
+            waiting, oldest = row["n"], row["oldest"]
+            n_contacted = contacted_by_site.get(site_id, 0)
+        figures.append(
+            WaitingFigures(
+                label=label,
+                waiting=waiting,
+                oldest_waiting_days=(now - oldest).days if oldest else None,
+                median_days=_percentile(reached, n_contacted, 0.5),
+                p90_days=_percentile(reached, n_contacted, 0.9),
+                contacted=n_contacted,
+            )
+        )
+    return figures
+
+
+def usual_wait_days(*, scheme: Scheme, days: int = 90) -> float | None:
+    """The median days to first contact over the last `days`, for telling people what to
+    expect (None when fewer than 5 people were contacted)."""
+    reached = Referral.objects.filter(
+        scheme=scheme,
+        received_at__gte=timezone.now() - timedelta(days=days),
+        first_contact_at__isnull=False,
+    )
+    count = reached.count()
+    if count < 5:
+        return None
+    return _percentile(reached, count, 0.5)
+
+
+def dashboard_referrals(*, membership: Membership) -> dict:
+    """The referral figures a role's dashboard shows, in a fixed number of queries."""
+    data: dict = {}
+    if membership.role == Role.REFERRER:
+        data["sent"] = list(sent_by(membership=membership)[:5])
+        return data
+    if can(membership, Perm.REFERRAL_TRIAGE):
+        visible = referrals_for(membership)
+        counts = visible.aggregate(
+            triage=Count("id", filter=Q(status__in=states.FOR_TRIAGE, assigned_to__isnull=True)),
+            mine_waiting=Count(
+                "id",
+                filter=Q(
+                    status__in=[Status.TRIAGED, Status.WAITING],
+                    assigned_to_id=membership.user_id,
+                ),
+            ),
+        )
+        data.update(counts)
+    if can(membership, Perm.REPORTS_VIEW) and can(membership, Perm.PERSON_DATA):
+        data["waiting_figures"] = waiting_figures(membership=membership)
+    return data
