@@ -85,7 +85,18 @@ def likely_matches(
     if not conditions:
         return []
     matches = []
-    for person in Person.objects.filter(conditions, scheme=scheme)[:limit]:
+    from django.db.models import Case, IntegerField, Value, When
+
+    # An NHS-number match first, so the cut to `limit` never drops it.
+    nhs_first = Case(
+        When(nhs_number=nhs_number or "-", then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    candidates = Person.objects.filter(conditions, scheme=scheme).order_by(
+        nhs_first, "family_name", "given_name", "id"
+    )
+    for person in candidates[:limit]:
         reasons = []
         if nhs_number and person.nhs_number == nhs_number:
             reasons.append("NHS number")

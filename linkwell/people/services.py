@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from linkwell.core.audit import log_action
@@ -100,7 +100,16 @@ def person_create(*, scheme: Scheme, by, data: dict) -> Person:
             "Someone in this scheme already has this NHS number.",
             fields={"nhs_number": ["Someone in this scheme already has this NHS number."]},
         )
-    person.save()
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # Someone else stored this NHS number a moment ago.
+        raise ApplicationError(
+            "person_nhs_number_taken",
+            "Someone in this scheme already has this NHS number.",
+            fields={"nhs_number": ["Someone in this scheme already has this NHS number."]},
+        ) from None
     log_action(by, "person.created", person)
     return person
 
@@ -236,22 +245,25 @@ def person_merge(*, duplicate: Person, into: Person, by) -> Person:
             "These records have different NHS numbers: they are different people.",
         )
     Referral.objects.filter(person=duplicate).update(person=into)
+    # One consent in force per purpose: where both records have one, the newer stands and the
+    # older is kept as withdrawn (replaced), before they are put together.
+    now = timezone.now()
+    in_force = Consent.objects.filter(
+        person__in=[duplicate, into], withdrawn_at__isnull=True
+    ).order_by("-recorded_at")
+    seen = set()
+    for consent in in_force:
+        if consent.scope in seen:
+            consent.withdrawn_at = max(now, consent.recorded_at)
+            consent.withdrawal_reason = "Replaced when two records of the person were merged"
+            consent.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+        seen.add(consent.scope)
     Consent.objects.filter(person=duplicate).update(person=into)
     # A person on the same call list twice keeps the kept record's entry.
     listed = CampaignEntry.objects.filter(person=into).values_list("campaign_id", flat=True)
     CampaignEntry.objects.filter(person=duplicate).exclude(campaign_id__in=listed).update(
         person=into
     )
-    # Two consents in force for one scope: the newer one stands.
-    seen = set()
-    for consent in Consent.objects.filter(person=into, withdrawn_at__isnull=True).order_by(
-        "-recorded_at"
-    ):
-        if consent.scope in seen:
-            consent.withdrawn_at = timezone.now()
-            consent.withdrawal_reason = "Replaced when two records of the person were merged"
-            consent.save(update_fields=["withdrawn_at", "withdrawal_reason"])
-        seen.add(consent.scope)
     data = {f: getattr(duplicate, f) for f in PERSON_FIELDS if f != "nhs_number"}
     data["nhs_number"] = duplicate.nhs_number
     for field, value in data.items():
@@ -274,3 +286,22 @@ def person_keep_separate(*, person: Person, by) -> Person:
     person.save(update_fields=["needs_duplicate_check", "updated_at"])
     log_action(by, "person.kept_separate", person)
     return person
+
+
+@transaction.atomic
+def household_join_by_name(*, person: Person, by, name: str, role: str = "") -> Household:
+    """Put the person in the scheme's household called `name`, made if there is none: how a
+    family referred together is linked, one member at a time."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ApplicationError(
+            "household_name_required",
+            "Enter the household's name.",
+            fields={"name": ["Enter the household's name, like Morgan family"]},
+        )
+    household = (
+        Household.objects.filter(scheme=person.scheme, name__iexact=name)
+        .order_by("created_at")
+        .first()
+    )
+    return household_join(person=person, by=by, household=household, name=name, role=role)

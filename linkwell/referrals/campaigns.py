@@ -326,7 +326,7 @@ def _needs(values, scheme: Scheme) -> list:
     if not [v for v in values if str(v).strip()]:
         raise ValidationError({"needs": ["Choose at least one area they want support with."]})
     try:
-        terms = need_area_terms(values)
+        terms = need_area_terms(values, scheme=scheme)
     except ValidationError as error:
         raise ValidationError({"needs": error.messages}) from None
     if any(t.scheme_id not in (None, scheme.pk) for t in terms):

@@ -1279,19 +1279,29 @@ def _import_proactive(imp: ReferralImport, rows: list[Row], known: KnownPeople, 
     return outcome
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value) -> str:
+    """A cell a spreadsheet will show, never run: text that starts like a formula gets a
+    leading apostrophe."""
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
 def rejected_csv(*, membership: Membership, imp: ReferralImport) -> str:
     """The rows left out, as the file had them, with a column saying why. The download is
     person data: it is logged."""
     require(membership, Perm.REFERRAL_IMPORT)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Row", *imp.headers, "Why it was left out"])
+    writer.writerow([_inert(v) for v in ["Row", *imp.headers, "Why it was left out"]])
     for stored in imp.error_rows:
         reason = "; ".join(
             message if label == "Row" else f"{label}: {message}"
             for label, message in stored["problems"]
         )
-        writer.writerow([stored["row"], *stored["cells"], reason])
+        writer.writerow([_inert(v) for v in [stored["row"], *stored["cells"], reason]])
     log_action(
         membership.user,
         "referral_import.rejected_downloaded",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from linkwell import notify
@@ -44,33 +43,40 @@ def outcome_message(referral: Referral) -> notify.Message:
 
 def tell_referrer(*, referral_id) -> bool:
     """Send the referrer the outcome if there is somewhere to send it and the person agreed to
-    updates being shared with the referrer (checked now, at the moment of use)."""
-    with transaction.atomic():
-        referral = (
-            Referral.objects.select_for_update()
-            .select_related("person", "scheme", "referred_by")
-            .get(pk=referral_id)
-        )
-        address = referrer_address(referral)
-        if not address:
-            return False
-        if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
-            log_action(
-                None,
-                "referral.referrer_not_told",
-                referral,
-                {"why": "no consent to share with the referrer", "status": referral.status},
-                actor_label="Linkwell",
-            )
-            return False
-        notify.send(outcome_message(referral))
-        referral.referrer_told_at = timezone.now()
-        referral.save(update_fields=["referrer_told_at"])
+    updates being shared with the referrer (checked now, at the moment of use). The message goes
+    outside any transaction; a failed send is audited, never lost silently."""
+    referral = Referral.objects.select_related("person", "scheme", "referred_by").get(
+        pk=referral_id
+    )
+    address = referrer_address(referral)
+    if not address:
+        return False
+    if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
         log_action(
             None,
-            "referral.referrer_told",
+            "referral.referrer_not_told",
             referral,
-            {"status": referral.status, "snomed_code": referral.snomed_code},
+            {"why": "no consent to share with the referrer", "status": referral.status},
             actor_label="Linkwell",
         )
-        return True
+        return False
+    try:
+        notify.send(outcome_message(referral))
+    except notify.NotifyError as error:
+        log_action(
+            None,
+            "referral.referrer_not_told",
+            referral,
+            {"why": f"the message could not be sent: {error}"[:300], "status": referral.status},
+            actor_label="Linkwell",
+        )
+        return False
+    Referral.objects.filter(pk=referral.pk).update(referrer_told_at=timezone.now())
+    log_action(
+        None,
+        "referral.referrer_told",
+        referral,
+        {"status": referral.status, "snomed_code": referral.snomed_code},
+        actor_label="Linkwell",
+    )
+    return True

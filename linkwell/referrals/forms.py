@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from linkwell.core.forms import NHSUKFormMixin
@@ -15,6 +16,7 @@ from linkwell.people.models import (
     ContactMethod,
     DigitalAccess,
     DigitalConfidence,
+    HouseholdRole,
 )
 from linkwell.people.validation import normalise_nhs_number, normalise_phone
 from linkwell.referrals.models import (
@@ -29,10 +31,12 @@ _DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}
 _SHORT = {"class": "nhsuk-input--width-20"}
 
 
-def need_area_choices():
+def need_area_choices(scheme=None):
+    """The shared need areas, and those the scheme added for itself (never another's)."""
     return [
         (str(pk), name)
         for pk, name in TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID)
+        .filter(Q(scheme__isnull=True) | Q(scheme=scheme))
         .order_by("name")
         .values_list("pk", "name")
     ]
@@ -139,9 +143,9 @@ class _ReferralFields(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, scheme=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reasons"].choices = need_area_choices()
+        self.fields["reasons"].choices = need_area_choices(scheme)
 
 
 class ReferrerReferralForm(NHSUKFormMixin, _PersonFields, _ReferralFields):
@@ -158,9 +162,18 @@ class ReferrerReferralForm(NHSUKFormMixin, _PersonFields, _ReferralFields):
         "summary",
         "urgency",
         "risk_flags",
+        "source_type",
         "consent_contact",
         "consent_share_referrer",
     ]
+    source_type = forms.ChoiceField(
+        label="You are referring from",
+        choices=[
+            c for c in SourceType.choices if c[0] not in (SourceType.SELF, SourceType.PROACTIVE)
+        ],
+        initial=SourceType.GP_PRACTICE,
+        widget=forms.RadioSelect,
+    )
     consent_contact = forms.BooleanField(
         label="They agreed to be contacted by the social prescribing team",
         error_messages={"required": "Confirm that they agreed to be contacted"},
@@ -298,7 +311,7 @@ class StaffReferralForm(NHSUKFormMixin, _PersonFields, _ReferralFields):
     ]
 
     def __init__(self, *args, scheme, matches=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, scheme=scheme, **kwargs)
         self.fields["site"].choices = [("", "No particular site")] + [
             (str(s.pk), s.name) for s in scheme.sites.all()
         ]
@@ -400,9 +413,9 @@ class SelfReferralForm(NHSUKFormMixin, _PersonFields):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, scheme=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reasons"].choices = need_area_choices()
+        self.fields["reasons"].choices = need_area_choices(scheme)
         self.fields["phone"].label = "Phone number"
         self.fields["phone"].help_text = "A mobile number lets us text you a link to self-help"
         self.fields["email"].label = "Email address (optional)"
@@ -527,4 +540,35 @@ class TriageFilterForm(NHSUKFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [("", "All sites")] + [
             (str(s.pk), s.name) for s in scheme.sites.all()
+        ]
+
+
+class HouseholdForm(NHSUKFormMixin, forms.Form):
+    name = forms.CharField(
+        label="Household",
+        max_length=200,
+        help_text="A family referred together shares one name, like Morgan family",
+        error_messages={"required": "Enter the household's name, like Morgan family"},
+    )
+    role = forms.ChoiceField(
+        label="Their place in it",
+        choices=HouseholdRole.choices,
+        widget=forms.RadioSelect,
+        initial=HouseholdRole.ADULT,
+    )
+
+
+class ReferralEditForm(NHSUKFormMixin, _ReferralFields):
+    """Triage's corrections: how urgent, what to know first, which site, the reasons."""
+
+    site = forms.ChoiceField(label="Site", required=False)
+
+    field_order = ["urgency", "risk_flags", "site", "reasons"]
+
+    def __init__(self, *args, scheme, **kwargs):
+        super().__init__(*args, scheme=scheme, **kwargs)
+        del self.fields["summary"]
+        self.sites = {str(s.pk): s for s in scheme.sites.all()}
+        self.fields["site"].choices = [("", "No particular site")] + [
+            (pk, site.name) for pk, site in self.sites.items()
         ]

@@ -78,6 +78,13 @@ class Referral(models.Model):
     referrer_told_at = models.DateTimeField(
         null=True, blank=True, help_text="When the referrer was last sent the outcome."
     )
+    nhs_number_given = models.CharField(
+        "NHS number as given",
+        max_length=10,
+        blank=True,
+        help_text="An NHS number a referrer or the person gave that belongs to someone already "
+        "known: kept here until staff merge the two records.",
+    )
     external_id = models.CharField(
         max_length=200,
         blank=True,

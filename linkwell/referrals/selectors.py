@@ -10,10 +10,12 @@ from datetime import timedelta
 from django.db.models import (
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
     Min,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -25,6 +27,7 @@ from linkwell.core.audit import log_action
 from linkwell.core.models import Membership, Role, Scheme, User
 from linkwell.core.permissions import Perm, can, require, role_can
 from linkwell.directory.models import TaxonomyTerm
+from linkwell.people.models import Consent, ConsentScope
 from linkwell.referrals import states
 from linkwell.referrals.models import ContactAttempt, ContactOutcome, Referral, Urgency
 from linkwell.referrals.states import Status
@@ -38,7 +41,7 @@ FAILED_OUTCOMES = [
 _URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 
 
-def _site_limited(membership: Membership, qs: QuerySet) -> QuerySet:
+def site_limited(membership: Membership, qs: QuerySet) -> QuerySet:
     """A member limited to some sites sees those sites' referrals and those with no site."""
     site_ids = [s.pk for s in membership.sites.all()]
     if site_ids:
@@ -54,7 +57,7 @@ def referrals_for(membership: Membership) -> QuerySet[Referral]:
         return qs.filter(referred_by_id=membership.user_id)
     if not can(membership, Perm.REFERRAL_TRIAGE):
         return qs.none()
-    return _site_limited(membership, qs)
+    return site_limited(membership, qs)
 
 
 def _with_list_data(qs: QuerySet[Referral], scheme: Scheme) -> QuerySet[Referral]:
@@ -188,9 +191,15 @@ def referral_attempts(referral: Referral):
 def sent_by(*, membership: Membership) -> QuerySet[Referral]:
     """A referrer's own referrals and where each has got to: nothing else of the person."""
     require(membership, Perm.REFERRALS_OWN)
+    shared = Consent.objects.filter(
+        person_id=OuterRef("person_id"),
+        scope=ConsentScope.SHARE_REFERRER,
+        withdrawn_at__isnull=True,
+    )
     return (
         Referral.objects.filter(scheme_id=membership.scheme_id, referred_by_id=membership.user_id)
         .select_related("person")
+        .annotate(shared=Exists(shared))
         .only(
             "id",
             "received_at",

@@ -62,10 +62,11 @@ ACTIONS.update(
 )
 
 
-# Routes whose user may not see other people's records: matches are settled later by staff.
-UNSEEN_MATCH_CHANNELS = frozenset(
-    {Channel.FHIR, Channel.CSV, Channel.REFERRER_FORM, Channel.SELF_REFERRAL}
-)
+# Routes from outside the team: matches are never shown and never written into; staff settle
+# them later on the referral's page.
+UNSEEN_MATCH_CHANNELS = frozenset({Channel.FHIR, Channel.REFERRER_FORM, Channel.SELF_REFERRAL})
+# The team's own bulk import: an NHS-number match is that person.
+TRUSTED_MATCH_CHANNELS = frozenset({Channel.CSV})
 
 
 class DuplicateSuspected(ApplicationError):
@@ -110,6 +111,9 @@ class IntakeRequest:
     match_choice: str | None = None
     ip_address: str | None = None  # where a public form came from, for the audit log
     offer_waiting_room: bool = True  # send the person their waiting-room link once stored
+    # Sent by the scheme's own staff (a FHIR token of a link worker or manager): a known NHS
+    # number is then that person, as in staff entry and the team's CSV import.
+    from_staff: bool = False
 
 
 def _is_uuid(value: str) -> bool:
@@ -120,22 +124,23 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def need_area_terms(values: Iterable) -> list[TaxonomyTerm]:
+def need_area_terms(values: Iterable, *, scheme: Scheme | None = None) -> list[TaxonomyTerm]:
     """Need-area terms from terms, ids or codes; unknown values are an error, not dropped.
     Terms already loaded (an importer resolves them once per file) cost no query."""
     values = [v for v in values if isinstance(v, TaxonomyTerm) or str(v).strip()]
     if not values:
         raise ValidationError({"reasons": ["Choose at least one reason for the referral."]})
     terms = [v for v in values if isinstance(v, TaxonomyTerm)]
-    if any(t.taxonomy_id != NEED_AREAS_ID for t in terms):
+    scheme_id = scheme.pk if scheme is not None else None
+    if any(t.taxonomy_id != NEED_AREAS_ID or t.scheme_id not in (None, scheme_id) for t in terms):
         raise ValidationError({"reasons": ["Choose reasons from the need areas."]})
     wanted = [str(v).strip() for v in values if not isinstance(v, TaxonomyTerm)]
     if wanted:
         ids = [v for v in wanted if _is_uuid(v)]
         terms += list(
-            TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID).filter(
-                Q(code__in=wanted) | Q(pk__in=ids)
-            )
+            TaxonomyTerm.objects.filter(taxonomy_id=NEED_AREAS_ID)
+            .filter(Q(scheme__isnull=True) | Q(scheme_id=scheme_id))
+            .filter(Q(code__in=wanted) | Q(pk__in=ids))
         )
     known = {t.code for t in terms} | {str(t.pk) for t in terms}
     unknown = [v for v in wanted if v not in known]
@@ -161,14 +166,15 @@ def _referral_fields_errors(req: IntakeRequest) -> dict[str, list[str]]:
     return errors
 
 
-def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, bool]:
-    """The person this referral is for: a match the user chose, or a new record."""
+def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, str]:
+    """The person this referral is for: a match the user chose, or a new record. Returns the
+    person and the NHS number to keep on the referral when it was set aside."""
     if req.match_choice and req.match_choice != "new":
         person = Person.objects.filter(scheme=req.scheme, pk=req.match_choice).first()
         if person is None:
             raise ApplicationError("person_not_found", "The chosen person was not found.")
         person_update(person=person, by=by, data=cleaned, only_blanks=True)
-        return person, False
+        return person, ""
     matches = likely_matches(
         scheme=req.scheme,
         nhs_number=cleaned.get("nhs_number", ""),
@@ -178,18 +184,26 @@ def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, bool
         phone=cleaned.get("phone", ""),
     )
     certain = [m for m in matches if m.certain]
-    if certain and req.match_choice is None and req.channel in UNSEEN_MATCH_CHANNELS:
-        # Sent from outside the team with a known NHS number: it is that person.
+    trusted = req.channel in TRUSTED_MATCH_CHANNELS or (
+        req.channel == Channel.FHIR and req.from_staff
+    )
+    if certain and req.match_choice is None and trusted:
+        # The team's own import: a known NHS number is that person.
         person_update(person=certain[0].person, by=by, data=cleaned, only_blanks=True)
-        return certain[0].person, False
+        return certain[0].person, ""
     if matches and req.match_choice is None:
-        if req.channel in UNSEEN_MATCH_CHANNELS:
-            # A referrer or the public must not be shown who else the scheme knows: the
-            # new record waits for staff to merge it or keep it separate.
+        if req.channel in UNSEEN_MATCH_CHANNELS | TRUSTED_MATCH_CHANNELS:
+            # A referrer, a sending system or the public is never shown who else the scheme
+            # knows, and never writes into their record: a new record waits for staff to merge
+            # it or keep it apart. An NHS number that is already someone's is kept on the
+            # referral meanwhile (one record per NHS number).
+            given = ""
+            if certain:
+                given = cleaned.pop("nhs_number")
             person = person_create(scheme=req.scheme, by=by, data=cleaned)
             person.needs_duplicate_check = True
             person.save(update_fields=["needs_duplicate_check"])
-            return person, True
+            return person, given
         raise DuplicateSuspected(matches)
     if certain:
         raise ApplicationError(
@@ -197,7 +211,7 @@ def _resolve_person(req: IntakeRequest, cleaned: dict, by) -> tuple[Person, bool
             "Someone in this scheme already has this NHS number: it is the same person.",
             fields={"nhs_number": ["Someone in this scheme already has this NHS number."]},
         )
-    return person_create(scheme=req.scheme, by=by, data=cleaned), True
+    return person_create(scheme=req.scheme, by=by, data=cleaned), ""
 
 
 @transaction.atomic
@@ -218,7 +232,7 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
                 else "Enter the person's last name."
             )
     try:
-        reasons = need_area_terms(req.reasons)
+        reasons = need_area_terms(req.reasons, scheme=req.scheme)
     except ValidationError as error:
         errors.update(error.message_dict)
         reasons = []
@@ -226,7 +240,7 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
     if errors:
         raise ValidationError(errors)
 
-    person, _ = _resolve_person(req, cleaned, by)
+    person, nhs_number_given = _resolve_person(req, cleaned, by)
     actor = by if getattr(by, "is_authenticated", False) else None
     referral = Referral(
         scheme=req.scheme,
@@ -247,6 +261,7 @@ def referral_intake(req: IntakeRequest, *, by) -> Referral:
         status=Status.RECEIVED,
         snomed_code=states.SNOMED_REFERRED,
         external_id=req.external_id,
+        nhs_number_given=nhs_number_given,
         fhir_request=req.fhir_request,
         created_by=actor,
     )
@@ -444,7 +459,7 @@ def referral_update(*, referral: Referral, by, data: dict) -> Referral:
     referral.full_clean(exclude=["reasons"])
     referral.save()
     if "reasons" in data:
-        terms = need_area_terms(data["reasons"])
+        terms = need_area_terms(data["reasons"], scheme=referral.scheme)
         if {t.pk for t in terms} != set(referral.reasons.values_list("pk", flat=True)):
             referral.reasons.set(terms)
             changed.append("reasons")

@@ -20,4 +20,6 @@ urlpatterns = [
         name="consent_withdraw",
     ),
     path("<uuid:referral_id>/duplicate/", views.person_duplicate, name="duplicate"),
+    path("<uuid:referral_id>/household/", views.household, name="household"),
+    path("<uuid:referral_id>/edit/", views.referral_edit, name="edit"),
 ]

@@ -20,20 +20,27 @@ from linkwell.core.permissions import Perm, can
 from linkwell.core.views.util import apply_errors
 from linkwell.people.models import Consent, ConsentMethod, ConsentScope
 from linkwell.people.selectors import consents_in_force, likely_matches
-from linkwell.people.services import consent_record, consent_withdraw, person_keep_separate
+from linkwell.people.services import (
+    consent_record,
+    consent_withdraw,
+    household_join_by_name,
+    person_keep_separate,
+)
 from linkwell.people.services import person_merge as merge_people
 from linkwell.referrals import selectors, services
 from linkwell.referrals.forms import (
     AssignForm,
     ConsentForm,
     ContactAttemptForm,
+    HouseholdForm,
     MoveForm,
+    ReferralEditForm,
     ReferrerReferralForm,
     StaffReferralForm,
     TriageFilterForm,
     WithdrawConsentForm,
 )
-from linkwell.referrals.models import Channel, SourceType
+from linkwell.referrals.models import Channel
 
 PAGE_SIZE = 25
 
@@ -63,7 +70,7 @@ def referral_new(request):
 
 def _referrer_form(request):
     membership = request.membership
-    form = ReferrerReferralForm(request.POST or None)
+    form = ReferrerReferralForm(request.POST or None, scheme=membership.scheme)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         consents = {ConsentScope.CONTACT: {"method": ConsentMethod.REFERRER}}
@@ -72,7 +79,7 @@ def _referrer_form(request):
         req = services.IntakeRequest(
             scheme=membership.scheme,
             channel=Channel.REFERRER_FORM,
-            source_type=SourceType.GP_PRACTICE,
+            source_type=data["source_type"],
             person={
                 k: data[k]
                 for k in (
@@ -299,6 +306,34 @@ def _detail_context(request, referral, **forms):
         "move_form": forms.get("move_form") or MoveForm(referral=referral, prefix="move"),
         "attempt_form": forms.get("attempt_form") or ContactAttemptForm(prefix="attempt"),
         "consent_form": forms.get("consent_form") or ConsentForm(prefix="consent"),
+        "edit_form": forms.get("edit_form")
+        or ReferralEditForm(
+            prefix="edit",
+            scheme=membership.scheme,
+            initial={
+                "urgency": referral.urgency,
+                "risk_flags": [
+                    f
+                    for f in ("safeguarding_concern", "lives_alone", "recent_bereavement")
+                    if getattr(referral, f)
+                ],
+                "site": str(referral.site_id or ""),
+                "reasons": [str(t.pk) for t in referral.reasons.all()],
+            },
+        ),
+        "household_form": forms.get("household_form")
+        or HouseholdForm(
+            prefix="household",
+            initial={
+                "name": person.household.name if person.household else "",
+                "role": person.household_role or "adult",
+            },
+        ),
+        "household_members": (
+            list(person.household.members.exclude(pk=person.pk).order_by("date_of_birth"))
+            if person.household_id
+            else []
+        ),
         "form": forms.get("form"),
         "crumbs": _crumbs(("Triage", reverse("referrals:triage"))),
     }
@@ -307,7 +342,7 @@ def _detail_context(request, referral, **forms):
             m
             for m in likely_matches(
                 scheme=membership.scheme,
-                nhs_number=person.nhs_number,
+                nhs_number=person.nhs_number or referral.nhs_number_given,
                 given_name=person.given_name,
                 family_name=person.family_name,
                 date_of_birth=person.date_of_birth,
@@ -456,7 +491,7 @@ def person_duplicate(request, referral_id):
         str(m.person.pk): m.person
         for m in likely_matches(
             scheme=request.membership.scheme,
-            nhs_number=person.nhs_number,
+            nhs_number=person.nhs_number or referral.nhs_number_given,
             given_name=person.given_name,
             family_name=person.family_name,
             date_of_birth=person.date_of_birth,
@@ -475,3 +510,39 @@ def person_duplicate(request, referral_id):
     else:
         messages.success(request, f"Merged into {into.full_name}'s record.")
     return redirect("referrals:detail", referral_id=referral.pk)
+
+
+@require_POST
+@scheme_view(Perm.REFERRAL_TRIAGE)
+def household(request, referral_id):
+    form = HouseholdForm(request.POST, prefix="household")
+    return _post_action(
+        request,
+        referral_id,
+        "household_form",
+        form,
+        lambda r, d: household_join_by_name(
+            person=r.person, by=request.user, name=d["name"], role=d["role"]
+        ),
+        "Household saved.",
+    )
+
+
+@require_POST
+@scheme_view(Perm.REFERRAL_TRIAGE)
+def referral_edit(request, referral_id):
+    form = ReferralEditForm(request.POST, prefix="edit", scheme=request.membership.scheme)
+
+    def act(referral, data):
+        services.referral_update(
+            referral=referral,
+            by=request.user,
+            data={
+                "urgency": data["urgency"],
+                **_flags(data),
+                "site": form.sites.get(data["site"]),
+                "reasons": data["reasons"],
+            },
+        )
+
+    return _post_action(request, referral_id, "edit_form", form, act, "Referral updated.")

@@ -25,6 +25,7 @@ from linkwell.referrals.models import Channel, SourceType
 ACTIONS.update(
     {
         "self_referral.refused": "Refused a self-referral (spam guard)",
+        "self_referral.confirmation_failed": "Could not send a self-referral's confirmation",
     }
 )
 SESSION_DONE_KEY = "linkwell_self_referral_done"
@@ -49,7 +50,7 @@ def self_referral(request, scheme_slug):
     scheme = get_object_or_404(Scheme, slug=scheme_slug)
     if not scheme.self_referral_open:
         return render(request, "referrals/self_closed.html", {"scheme": scheme}, status=404)
-    form = SelfReferralForm(request.POST or None)
+    form = SelfReferralForm(request.POST or None, scheme=scheme)
     limited = False
     if request.method == "POST":
         ip = client_ip(request)
@@ -134,6 +135,20 @@ def _confirm(referral, data) -> None:
     """A confirmation message to the person, by email when they gave one."""
     if not data.get("email"):
         return
+    try:
+        _send_confirmation(referral, data)
+    except notify.NotifyError as error:
+        # The referral is stored: the person must not be told to try again.
+        log_action(
+            None,
+            "self_referral.confirmation_failed",
+            referral,
+            {"error": str(error)[:300]},
+            actor_label="Linkwell",
+        )
+
+
+def _send_confirmation(referral, data) -> None:
     notify.send(
         notify.Message(
             to_email=data["email"],

@@ -156,6 +156,11 @@ def pack_download(request, referral_id):
     from linkwell.referrals.waiting_room_pack import pack_pdf
 
     referral = _referral(request.membership, referral_id)
+    try:
+        waiting_room.require_pack_consent(referral.person)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _back(request, referral.pk)
     content = pack_pdf(referral)
     log_action(
         request.user,

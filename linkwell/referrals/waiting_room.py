@@ -489,10 +489,23 @@ def waiting_room_summary(*, referral: Referral) -> dict:
         ),
         "can_send": referral.status not in CLOSED and has_consent(person, ConsentScope.CONTACT),
         "has_address": has_address,
-        "offer_pack": route.offer_pack or not route.ok,
+        "offer_pack": (route.offer_pack or not route.ok) and may_post_pack(referral.person),
         "last_viewed_at": max((x.last_viewed_at for x in links if x.last_viewed_at), default=None),
         "views": sum(x.view_count for x in links),
     }
+
+
+def may_post_pack(person: Person) -> bool:
+    """A pack is a letter: it needs consent to be contacted that includes letters, now."""
+    return has_consent(person, ConsentScope.CONTACT, channel=ContactMethod.LETTER)
+
+
+def require_pack_consent(person: Person) -> None:
+    if not may_post_pack(person):
+        raise ApplicationError(
+            "waiting_room_no_letter_consent",
+            "They have not agreed to be contacted by letter: record their consent first.",
+        )
 
 
 def pack_address(person: Person) -> str:
@@ -503,6 +516,7 @@ def pack_address(person: Person) -> str:
 def pack_posted_record(*, referral: Referral, by) -> PackPosting:
     """Record that the printed pack was posted, with the address it went to as it was then."""
     person = referral.person
+    require_pack_consent(person)
     if not person.postal_address:
         raise ApplicationError(
             "waiting_room_no_address",

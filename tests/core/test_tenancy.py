@@ -242,8 +242,11 @@ def _other_referral(other_scheme):
     def state():
         referral.refresh_from_db()
         consent.refresh_from_db()
+        person.refresh_from_db()
         return (
+            person.household_id,
             referral.status,
+            referral.urgency,
             referral.assigned_to_id,
             referral.person_id,
             referral.attempts.count(),
@@ -272,6 +275,8 @@ OBJECT_URLS = {
     "referrals:consent": (_other_referral_ids, ["post"], Role.LINK_WORKER),
     "referrals:consent_withdraw": (_other_consent, ["post"], Role.LINK_WORKER),
     "referrals:duplicate": (_other_referral_ids, ["post"], Role.LINK_WORKER),
+    "referrals:household": (_other_referral_ids, ["post"], Role.LINK_WORKER),
+    "referrals:edit": (_other_referral_ids, ["post"], Role.MANAGER),
     "core:member_detail": (_other_member, ["get", "post"], Role.MANAGER),
     "core:member_end": (_other_member, ["get", "post"], Role.ADMIN),
     "core:member_two_factor_reset": (_other_member, ["post"], Role.ADMIN),

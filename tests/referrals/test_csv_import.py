@@ -344,6 +344,15 @@ def test_rejected_rows_download_with_a_reason_column(manager):
     assert LogEntry.objects.filter(action="referral_import.rejected_downloaded").exists()
 
 
+def test_rejected_rows_never_carry_a_live_spreadsheet_formula(manager):
+    rows = [GOOD[0], '=HYPERLINK("http://evil.example"),Nhs,,943 476 5918,,,loneliness,,']
+    imp = _mapped(manager, HEADER + "\n".join(rows) + "\n")
+    imp = csv_import.referral_import_run(membership=manager, imp=imp)
+    text = csv_import.rejected_csv(membership=manager, imp=imp)
+    assert "3,\"'=HYPERLINK(" in text
+    assert ",=HYPERLINK" not in text and ',"=HYPERLINK' not in text
+
+
 def test_proactive_list_puts_people_on_a_new_campaign(manager):
     known = PersonFactory(scheme=manager.scheme, nhs_number="9434765919")
     text = (

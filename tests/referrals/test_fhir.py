@@ -242,26 +242,63 @@ def test_an_identifier_another_referrer_used_is_a_conflict(scheme, referrer, mem
     assert stored() == before
 
 
-def test_a_known_nhs_number_is_the_same_person(scheme, referrer):
+def test_a_known_nhs_number_from_a_referrer_is_set_aside_for_staff(scheme, referrer):
     known = PersonFactory(scheme=scheme, nhs_number=VALID_NHS, given_name="Aled", phone="")
-    referral_id = created(post(service_request(), referrer.token))[1]["id"]
+    _, sent, _ = created(post(service_request(), referrer.token))
+    referral = Referral.objects.get(pk=sent["id"])
+    known.refresh_from_db()
+    # The known record is neither shown nor written to; staff merge the two.
+    assert referral.person != known and referral.person.needs_duplicate_check
+    assert referral.nhs_number_given == VALID_NHS
+    assert known.phone == "" and known.consents.count() == 0
+    assert sent["contained"][0]["name"][0]["family"] == "Pritchard"
+
+
+def test_a_known_nhs_number_from_the_schemes_staff_is_the_same_person(scheme, member):
+    worker = member(Role.LINK_WORKER)
+    known = PersonFactory(scheme=scheme, nhs_number=VALID_NHS, given_name="Aled", phone="")
+    referral_id = created(post(service_request(), token_for(worker)))[1]["id"]
     assert Person.objects.count() == 1
     assert str(Referral.objects.get(person=known).pk) == referral_id
     known.refresh_from_db()
     assert known.phone == "+447700900982"  # blanks filled in
 
 
-def test_subject_by_nhs_number_alone_finds_the_person_the_scheme_knows(scheme, referrer):
+def test_subject_by_nhs_number_alone_is_for_the_schemes_staff_only(scheme, referrer, member):
     known = PersonFactory(scheme=scheme, nhs_number=VALID_NHS)
     body = service_request(
         contained=[], requester={"display": "Dr Helen Morgan", "type": "Practitioner"}
     )
     body["subject"] = {"identifier": {"system": NHS, "value": VALID_NHS}}
-    _, sent, _ = created(post(body, referrer.token))
+    # A referrer learns nothing about who is known: the same answer either way.
+    refused = post(body, referrer.token)
+    assert refused.status_code == 422
+    assert outcome(refused)[0]["expression"] == ["ServiceRequest.subject"]
+    assert Referral.objects.count() == 0
+
+    _, sent, _ = created(post(body, token_for(member(Role.LINK_WORKER))))
     referral = Referral.objects.get()
     assert referral.person == known
     assert referral.referrer_name == "Dr Helen Morgan"
     assert sent["contained"][0]["name"][0]["family"] == known.family_name
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "expression"),
+    [
+        ("1234567890", "value", "ServiceRequest.subject.identifier.value"),
+        (VALID_NHS, "not-found", "ServiceRequest.subject"),
+    ],
+)
+def test_staff_naming_someone_unknown_or_invalid_by_nhs_number(
+    scheme, member, value, code, expression
+):
+    before = stored()
+    response = post(_by_nhs_number(value), token_for(member(Role.LINK_WORKER)))
+    assert response.status_code == 422
+    issues = outcome(response)
+    assert any(i["code"] == code and expression in i.get("expression", []) for i in issues)
+    assert stored() == before
 
 
 def test_a_likely_match_without_nhs_number_is_kept_as_someone_new(scheme, referrer):
@@ -415,6 +452,10 @@ def test_round_trip_the_task_follows_the_referral(scheme, referrer, member):
     referral_move(referral=referral, to="declined", by=worker, reason="Feels better now", at=later)
     body = get(url, referrer.token).json()
     assert body["status"] == "rejected"
+    # Why, in staff's words, only once the person agreed to share with the referrer.
+    assert "statusReason" not in body
+    Consent.objects.create(person=referral.person, scope="share_referrer", method="verbal")
+    body = get(url, referrer.token).json()
     assert body["statusReason"] == {"text": "Feels better now"}
     assert body["businessStatus"]["text"] == "Declined by the person"
     assert body["businessStatus"]["coding"][0]["code"] == "declined"
@@ -535,16 +576,10 @@ BAD = {
         "value",
         "ServiceRequest.contained[0].identifier[0].value",
     ),
-    "invalid NHS number as subject identifier": (
-        lambda: _by_nhs_number("1234567890"),
-        422,
-        "value",
-        "ServiceRequest.subject.identifier.value",
-    ),
-    "NHS number nobody in the scheme has": (
+    "NHS number alone, from a referrer": (
         lambda: _by_nhs_number(VALID_NHS),
         422,
-        "not-found",
+        "required",
         "ServiceRequest.subject",
     ),
     "subject refers to nothing contained": (

@@ -27,6 +27,7 @@ def _referrer_post(**overrides):
         "reasons": [str(term_id("mental-wellbeing")), str(term_id("employment-skills"))],
         "summary": "Off work, low mood",
         "urgency": "routine",
+        "source_type": "gp_practice",
         "consent_contact": "on",
         "consent_share_referrer": "on",
     }
@@ -317,3 +318,122 @@ def test_waiting_times_median_and_90th_percentile_by_site(client_as, scheme):
     assert figures["All sites"].waiting == 1
     assert figures["All sites"].oldest_waiting_days == 15
     assert figures["South"].median_days is None
+
+
+def test_a_family_is_linked_into_one_household(client_as, scheme):
+    client = client_as(Role.LINK_WORKER)
+    mother = ReferralFactory(scheme=scheme, person=PersonFactory(scheme=scheme, given_name="Tess"))
+    child = ReferralFactory(scheme=scheme, person=PersonFactory(scheme=scheme, given_name="Kai"))
+    refused = client.post(f"/referrals/{mother.pk}/household/", {"household-name": " "})
+    assert refused.status_code == 400
+    assert "Enter the household" in refused.content.decode()
+    client.post(
+        f"/referrals/{mother.pk}/household/",
+        {"household-name": "Morgan family", "household-role": "adult"},
+    )
+    client.post(
+        f"/referrals/{child.pk}/household/",
+        {"household-name": "morgan  family", "household-role": "child"},
+    )
+    mother.person.refresh_from_db()
+    child.person.refresh_from_db()
+    assert mother.person.household == child.person.household
+    assert (mother.person.household_role, child.person.household_role) == ("adult", "child")
+    page = client.get(f"/referrals/{mother.pk}/").content.decode()
+    assert "also Kai" in page
+
+
+def test_an_outside_referral_never_writes_into_a_known_persons_record(client_as, scheme):
+    known = PersonFactory(
+        scheme=scheme, nhs_number=VALID_NHS, given_name="Carol", family_name="Jenkins", email=""
+    )
+    client = client_as(Role.REFERRER)
+    response = client.post(
+        "/referrals/new/", _referrer_post(nhs_number="943 476 5919", given_name="Caroline")
+    )
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    known.refresh_from_db()
+    assert referral.person != known
+    assert (known.given_name, known.email, known.consents.count()) == ("Carol", "", 0)
+    assert referral.nhs_number_given == VALID_NHS
+    assert referral.person.nhs_number == "" and referral.person.needs_duplicate_check
+    # The referrer's list shows what they typed, not the known record.
+    assert "Caroline Jenkins" in client.get("/referrals/sent/").content.decode()
+
+    # Staff see the likely match, and merging puts the referral with the known person.
+    staff = client_as(Role.LINK_WORKER)
+    page = staff.get(f"/referrals/{referral.pk}/")
+    assert [m.person for m in page.context["possible_duplicates"]] == [known]
+    staff.post(f"/referrals/{referral.pk}/duplicate/", {"choice": str(known.pk)})
+    referral.refresh_from_db()
+    assert referral.person == known
+
+
+def test_merging_keeps_one_consent_in_force_per_purpose(client_as, scheme):
+    client = client_as(Role.LINK_WORKER)
+    known = PersonFactory(
+        scheme=scheme, given_name="Ann", family_name="Lee", date_of_birth=date(1950, 1, 1)
+    )
+    duplicate = PersonFactory(
+        scheme=scheme,
+        given_name="Ann",
+        family_name="Lee",
+        date_of_birth=date(1950, 1, 1),
+        needs_duplicate_check=True,
+    )
+    old = Consent.objects.create(
+        person=known,
+        scope="contact",
+        method="verbal",
+        recorded_at=timezone.now() - timedelta(days=30),
+    )
+    new = Consent.objects.create(
+        person=duplicate, scope="contact", method="online", channels=["sms"]
+    )
+    referral = ReferralFactory(scheme=scheme, person=duplicate)
+    response = client.post(f"/referrals/{referral.pk}/duplicate/", {"choice": str(known.pk)})
+    assert response.status_code == 302
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert new.person == known and new.in_force
+    assert old.withdrawn_at is not None and "merged" in old.withdrawal_reason
+
+
+def test_the_referrer_sees_the_reason_only_with_consent(client_as, scheme):
+    client = client_as(Role.REFERRER)
+    referral = ReferralFactory(
+        scheme=scheme,
+        referred_by=client.membership.user,
+        status="declined",
+        status_reason="Getting help from her daughter",
+    )
+    assert "Getting help from her daughter" not in client.get("/referrals/sent/").content.decode()
+    Consent.objects.create(person=referral.person, scope="share_referrer", method="verbal")
+    assert "Getting help from her daughter" in client.get("/referrals/sent/").content.decode()
+
+
+def test_triage_corrects_urgency_flags_site_and_reasons(client_as, scheme):
+    client = client_as(Role.MANAGER)
+    referral = ReferralFactory(scheme=scheme)
+    north = scheme.sites.get(name="North")
+    response = client.post(
+        f"/referrals/{referral.pk}/edit/",
+        {
+            "edit-urgency": "urgent",
+            "edit-risk_flags": ["safeguarding_concern"],
+            "edit-site": str(north.pk),
+            "edit-reasons": [str(term_id("housing"))],
+        },
+    )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.urgency, referral.safeguarding_concern, referral.site) == (
+        "urgent",
+        True,
+        north,
+    )
+    assert list(referral.reasons.values_list("code", flat=True)) == ["housing"]
+    refused = client.post(f"/referrals/{referral.pk}/edit/", {"edit-urgency": "urgent"})
+    assert refused.status_code == 400
+    assert "Choose at least one reason" in refused.content.decode()

@@ -152,7 +152,8 @@ def test_no_link_without_consent_or_a_route_and_staff_see_why(
     assert entry.data == {"why": why, "offer_pack": offer_pack}
     summary = waiting_room.waiting_room_summary(referral=referral)
     assert summary["route"].why_not == why
-    assert summary["offer_pack"]
+    # A pack is a letter: offered only with consent to be contacted that allows letters.
+    assert summary["offer_pack"] is (why != "no consent to be contacted")
 
 
 def test_a_failed_send_is_recorded_on_the_link_and_shown_to_staff(scheme, settings):

@@ -19,6 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from linkwell.core.models import Membership
+from linkwell.core.permissions import Perm, can
 from linkwell.people.models import ConsentMethod, ConsentScope, Person
 from linkwell.people.services import clean_person_fields
 from linkwell.people.validation import normalise_nhs_number
@@ -183,6 +184,7 @@ def intake_from_service_request(
     request = IntakeRequest(
         scheme=membership.scheme,
         channel=Channel.FHIR,
+        from_staff=can(membership, Perm.REFERRAL_TRIAGE),
         source_type=source_type,
         person=person,
         reasons=reasons,
@@ -236,6 +238,16 @@ def _person(reader: _Reader) -> dict:
         )
         return {}
     where = f"{SR}.subject.identifier.value"
+    if not can(reader.membership, Perm.REFERRAL_TRIAGE):
+        # Only the scheme's own staff may name someone by NHS number alone: from anyone else,
+        # the answer would tell them who the scheme knows.
+        reader.problem(
+            "required",
+            "Contain the Patient (name and date of birth) in the request and refer to it "
+            "(subject.reference '#id').",
+            f"{SR}.subject",
+        )
+        return {}
     try:
         nhs_number = normalise_nhs_number(identifier.value)
     except ValidationError as error:

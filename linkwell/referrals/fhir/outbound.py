@@ -130,8 +130,9 @@ def service_request(referral: Referral, *, reasons=None) -> dict:
     return _dump(ServiceRequest.model_validate({k: v for k, v in data.items() if v is not None}))
 
 
-def task(referral: Referral) -> dict:
-    """The Task that follows the referral: its status, why, and when it last changed."""
+def task(referral: Referral, *, share_detail: bool = True) -> dict:
+    """The Task that follows the referral: its status, why, and when it last changed. Why (in
+    staff's words) only with `share_detail`: for a referrer, when the person agreed to it."""
     status = Status(referral.status)
     data = {
         "resourceType": "Task",
@@ -140,7 +141,9 @@ def task(referral: Referral) -> dict:
         "identifier": _identifiers(referral) or None,
         "basedOn": [{"reference": f"ServiceRequest/{referral.pk}"}],
         "status": states.FHIR_TASK_STATUS[status],
-        "statusReason": {"text": referral.status_reason} if referral.status_reason else None,
+        "statusReason": (
+            {"text": referral.status_reason} if referral.status_reason and share_detail else None
+        ),
         "businessStatus": {
             "coding": [
                 {"system": REFERRAL_STATUS_SYSTEM, "code": status.value, "display": status.label}

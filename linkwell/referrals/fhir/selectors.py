@@ -23,7 +23,12 @@ def may_read(membership: Membership) -> bool:
 def fhir_referrals(membership: Membership) -> QuerySet[Referral]:
     """The referrals this membership may read over FHIR."""
     referrals = Referral.objects.filter(scheme=membership.scheme)
-    if not can(membership, Perm.REFERRAL_TRIAGE):
+    if can(membership, Perm.REFERRAL_TRIAGE):
+        # Staff limited to some sites read those sites' referrals, as on the pages.
+        from linkwell.referrals.selectors import site_limited
+
+        referrals = site_limited(membership, referrals)
+    else:
         if not can(membership, Perm.REFERRAL_SEND):
             return referrals.none()
         user = membership.user

@@ -18,6 +18,8 @@ from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership, User
 from linkwell.core.permissions import Perm, can
 from linkwell.core.services import api_token_authenticate
+from linkwell.people.models import ConsentScope
+from linkwell.people.selectors import has_consent
 from linkwell.referrals.fhir import MEDIA_TYPE, SCHEME_HEADER, outbound
 from linkwell.referrals.fhir.inbound import (
     external_id_of,
@@ -240,6 +242,9 @@ def _readable(request: HttpRequest, referral_id: str, kind: str) -> tuple[User, 
     referral = fhir_referral_get(membership=membership, referral_id=referral_id)
     if referral is None:
         raise FhirError(404, Issue("not-found", f"There is no {kind} with this id for you."))
+    referral.share_detail = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
+        referral.person, ConsentScope.SHARE_REFERRER
+    )
     return user, referral
 
 
@@ -254,7 +259,7 @@ def service_request_read(request: HttpRequest, referral_id: str):
 def task_read(request: HttpRequest, referral_id: str):
     user, referral = _readable(request, referral_id, "Task")
     log_action(user, "fhir.task_read", referral, ip_address=client_ip(request))
-    return fhir_response(outbound.task(referral))
+    return fhir_response(outbound.task(referral, share_detail=referral.share_detail))
 
 
 @fhir_endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
