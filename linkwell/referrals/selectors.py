@@ -230,29 +230,11 @@ class WaitingFigures:
     contacted: int
 
 
-def _percentile(qs: QuerySet, count: int, fraction: float) -> float | None:
-    """The nearest-rank percentile of the wait, in days, by one ordered query with an offset
-    (portable: SQLite has no percentile function)."""
-    if count == 0:
-        return None
-    rank = min(count, max(1, math.ceil(count * fraction)))
-    wait = (
-        qs.annotate(
-            wait=ExpressionWrapper(
-                F("first_contact_at") - F("received_at"), output_field=DurationField()
-            )
-        )
-        .order_by("wait")
-        .values_list("wait", flat=True)[rank - 1 : rank]
-    )
-    value = next(iter(wait), None)
-    return round(value.total_seconds() / _DAY, 1) if value is not None else None
-
-
 def waiting_figures(*, membership: Membership, days: int = 365) -> list[WaitingFigures]:
     """Referrals waiting, median and 90th-percentile days from received to first contact
     (referrals received in the last `days`), oldest waiting: for the scheme and by site.
-    Query count grows with the number of sites, never with the number of referrals."""
+    Three queries, whatever the number of sites or referrals; the waits of the period are
+    read once, as (site, wait) pairs, and ranked here."""
     require(membership, Perm.REPORTS_VIEW)
     scheme = membership.scheme
     now = timezone.now()
@@ -265,49 +247,49 @@ def waiting_figures(*, membership: Membership, days: int = 365) -> list[WaitingF
         .annotate(n=Count("id"), oldest=Min("received_at"))
         .order_by()
     }
-    contacted = base.filter(received_at__gte=since, first_contact_at__isnull=False)
-    contacted_by_site = {
-        row["site_id"]: row["n"]
-        for row in contacted.values("site_id").annotate(n=Count("id")).order_by()
-    }
-    groups = [("All sites", None, base, contacted)]
-    for site in scheme.sites.all():
-        groups.append((site.name, site.pk, base.filter(site=site), contacted.filter(site=site)))
+    waits: dict = {None: []}
+    for site_id, wait in (
+        base.filter(received_at__gte=since, first_contact_at__isnull=False)
+        .annotate(
+            wait=ExpressionWrapper(
+                F("first_contact_at") - F("received_at"), output_field=DurationField()
+            )
+        )
+        .order_by("wait")
+        .values_list("site_id", "wait")
+    ):
+        days_waited = wait.total_seconds() / _DAY
+        waits[None].append(days_waited)
+        waits.setdefault(site_id, []).append(days_waited)
+    groups = [("All sites", None)] + [(site.name, site.pk) for site in scheme.sites.all()]
     figures = []
-    for label, site_id, _, reached in groups:
+    for label, site_id in groups:
         if site_id is None:
             waiting = sum(r["n"] for r in waiting_by_site.values())
             oldest = min((r["oldest"] for r in waiting_by_site.values()), default=None)
-            n_contacted = sum(contacted_by_site.values())
         else:
             row = waiting_by_site.get(site_id, {"n": 0, "oldest": None})
             waiting, oldest = row["n"], row["oldest"]
-            n_contacted = contacted_by_site.get(site_id, 0)
+        ordered = waits.get(site_id, [])
         figures.append(
             WaitingFigures(
                 label=label,
                 waiting=waiting,
                 oldest_waiting_days=(now - oldest).days if oldest else None,
-                median_days=_percentile(reached, n_contacted, 0.5),
-                p90_days=_percentile(reached, n_contacted, 0.9),
-                contacted=n_contacted,
+                median_days=_rank(ordered, 0.5),
+                p90_days=_rank(ordered, 0.9),
+                contacted=len(ordered),
             )
         )
     return figures
 
 
-def usual_wait_days(*, scheme: Scheme, days: int = 90) -> float | None:
-    """The median days to first contact over the last `days`, for telling people what to
-    expect (None when fewer than 5 people were contacted)."""
-    reached = Referral.objects.filter(
-        scheme=scheme,
-        received_at__gte=timezone.now() - timedelta(days=days),
-        first_contact_at__isnull=False,
-    )
-    count = reached.count()
-    if count < 5:
+def _rank(ordered: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile of values already in order."""
+    if not ordered:
         return None
-    return _percentile(reached, count, 0.5)
+    rank = min(len(ordered), max(1, math.ceil(len(ordered) * fraction)))
+    return round(ordered[rank - 1], 1)
 
 
 def dashboard_referrals(*, membership: Membership) -> dict:

@@ -443,6 +443,23 @@ def referral_assign(*, referral: Referral, to, by, at: datetime | None = None) -
 
 
 @transaction.atomic
+def referral_assign_many(*, membership, referral_ids, to, by) -> int:
+    """Assign several referrals at once (the triage queue's selection). Each must be one the
+    member may see; any other id is an error and nothing is assigned."""
+    from linkwell.referrals.selectors import referrals_for
+
+    ids = {str(i) for i in referral_ids if _is_uuid(str(i))}
+    if not ids or len(ids) != len(set(map(str, referral_ids))):
+        raise ApplicationError("referral_not_found", "Some selected referrals were not found.")
+    referrals = list(referrals_for(membership).filter(pk__in=ids))
+    if len(referrals) != len(ids):
+        raise ApplicationError("referral_not_found", "Some selected referrals were not found.")
+    for referral in referrals:
+        referral_assign(referral=referral, to=to, by=by)
+    return len(referrals)
+
+
+@transaction.atomic
 def referral_update(*, referral: Referral, by, data: dict) -> Referral:
     """Triage edits: urgency, risk flags, site, reasons."""
     referral = _locked(referral)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("triage/", views.triage, name="triage"),
     path("waiting/", views.waiting, name="waiting"),
     path("sent/", views.sent, name="sent"),
+    path("triage/assign/", views.referral_assign_many, name="assign_many"),
     path("<uuid:referral_id>/", views.referral_detail, name="detail"),
     path("<uuid:referral_id>/assign/", views.referral_assign, name="assign"),
     path("<uuid:referral_id>/status/", views.referral_move, name="move"),

@@ -389,18 +389,6 @@ def referral_assign(request, referral_id):
         worker = User.objects.get(pk=data["assigned_to"])
         services.referral_assign(referral=referral, to=worker, by=request.user)
 
-    if request.POST.get("from") == "triage":
-        referral = selectors.referral_detail(membership=request.membership, referral_id=referral_id)
-        if form.is_valid():
-            try:
-                act(referral, form.cleaned_data)
-            except (ValidationError, ApplicationError) as error:
-                messages.error(request, getattr(error, "message", None) or error.messages[0])
-            else:
-                messages.success(request, f"Referral of {referral.person.full_name} assigned.")
-        else:
-            messages.error(request, "Choose a link worker to assign the referral to.")
-        return redirect(reverse("referrals:triage"))
     return _post_action(request, referral_id, "assign_form", form, act, "Referral assigned.")
 
 
@@ -546,3 +534,33 @@ def referral_edit(request, referral_id):
         )
 
     return _post_action(request, referral_id, "edit_form", form, act, "Referral updated.")
+
+
+@require_POST
+@scheme_view(Perm.REFERRAL_TRIAGE)
+def referral_assign_many(request):
+    """From the triage queue: the selected referrals, to one link worker."""
+    loads = selectors.worker_loads(scheme=request.membership.scheme)
+    form = AssignForm(request.POST, loads=loads, prefix="assign")
+    chosen = request.POST.getlist("referral")
+    back = request.POST.get("next", "")
+    if not back.startswith("/referrals/triage/"):
+        back = reverse("referrals:triage")
+    if not chosen:
+        messages.error(request, "Select at least one referral to assign.")
+        return redirect(back)
+    if not form.is_valid():
+        messages.error(request, "Choose a link worker to assign the selected referrals to.")
+        return redirect(back)
+    worker = User.objects.get(pk=form.cleaned_data["assigned_to"])
+    try:
+        count = services.referral_assign_many(
+            membership=request.membership, referral_ids=chosen, to=worker, by=request.user
+        )
+    except (ValidationError, ApplicationError) as error:
+        messages.error(request, getattr(error, "message", None) or error.messages[0])
+    else:
+        messages.success(
+            request, f"{count} referral{'s' if count != 1 else ''} assigned to {worker.full_name}."
+        )
+    return redirect(back)

@@ -146,7 +146,8 @@ def test_triage_queue_lists_unassigned_urgent_first_and_assigns(client_as, schem
     assert page.context["rows"][1][1] == 9  # age in days
 
     response = client.post(
-        f"/referrals/{old.pk}/assign/", {"assign-assigned_to": str(worker.pk), "from": "triage"}
+        "/referrals/triage/assign/",
+        {"assign-assigned_to": str(worker.pk), "referral": [str(old.pk)]},
     )
     assert response.status_code == 302
     old.refresh_from_db()
@@ -437,3 +438,27 @@ def test_triage_corrects_urgency_flags_site_and_reasons(client_as, scheme):
     refused = client.post(f"/referrals/{referral.pk}/edit/", {"edit-urgency": "urgent"})
     assert refused.status_code == 400
     assert "Choose at least one reason" in refused.content.decode()
+
+
+def test_assigning_a_selection_with_another_schemes_referral_assigns_nothing(
+    client_as, scheme, other_scheme, member
+):
+    client = client_as(Role.MANAGER)
+    worker = member(Role.LINK_WORKER).user
+    mine = ReferralFactory(scheme=scheme)
+    theirs = ReferralFactory(scheme=other_scheme)
+    client.post(
+        "/referrals/triage/assign/",
+        {"assign-assigned_to": str(worker.pk), "referral": [str(mine.pk), str(theirs.pk)]},
+    )
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.assigned_to is None and theirs.assigned_to is None
+    # Nor to someone who is not a link worker here.
+    outsider = member(Role.LINK_WORKER, of=other_scheme).user
+    client.post(
+        "/referrals/triage/assign/",
+        {"assign-assigned_to": str(outsider.pk), "referral": [str(mine.pk)]},
+    )
+    mine.refresh_from_db()
+    assert mine.assigned_to is None
