@@ -54,6 +54,7 @@ from linkwell.referrals.models import (
 
 ACTIONS.update(
     {
+        "referral_import.purged": "Deleted a CSV upload nobody imported (after the keeping period)",
         "referral_import.uploaded": "Uploaded a CSV file to import",
         "referral_import.checked": "Checked a CSV import's rows",
         "referral_import.queued": "Started importing a CSV file",

@@ -548,3 +548,29 @@ def test_imports_list_query_count_is_constant(client_as, django_assert_max_num_q
         _upload(client.membership, HEADER + GOOD[0] + "\n")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/referrals/import/")
+
+
+def test_old_uploads_are_purged_and_old_rejected_rows_forgotten(manager):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    abandoned = _mapped(manager, HEADER + GOOD[0] + "\n")
+    rows = [GOOD[0], "Bad,Nhs,,943 476 5918,,,loneliness,,"]
+    imported = csv_import.referral_import_run(
+        membership=manager, imp=_mapped(manager, HEADER + "\n".join(rows) + "\n")
+    )
+    fresh = _mapped(manager, HEADER + GOOD[0] + "\n")
+    old = timezone.now() - timedelta(days=15)
+    ReferralImport.objects.filter(pk__in=[abandoned.pk, imported.pk]).update(created_at=old)
+
+    call_command("purge_referral_imports", "--days", "14")
+
+    assert not ReferralImport.objects.filter(pk=abandoned.pk).exists()
+    assert ReferralImport.objects.filter(pk=fresh.pk).exists()
+    imported.refresh_from_db()
+    assert imported.error_rows[0]["cells"] == []
+    assert imported.error_rows[0]["problems"]
+    assert Referral.objects.count() == 1
+    assert LogEntry.objects.filter(action="referral_import.purged").count() == 1
