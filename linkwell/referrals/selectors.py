@@ -239,7 +239,9 @@ def waiting_figures(*, membership: Membership, days: int = 365) -> list[WaitingF
     scheme = membership.scheme
     now = timezone.now()
     since = now - timedelta(days=days)
-    base = Referral.objects.filter(scheme=scheme)
+    # A member limited to some sites sees those sites' figures (and referrals with no site).
+    base = site_limited(membership, Referral.objects.filter(scheme=scheme))
+    limited_to = {s.pk for s in membership.sites.all()}
     waiting_by_site = {
         row["site_id"]: row
         for row in base.filter(status__in=states.NOT_YET_CONTACTED)
@@ -261,7 +263,11 @@ def waiting_figures(*, membership: Membership, days: int = 365) -> list[WaitingF
         days_waited = wait.total_seconds() / _DAY
         waits[None].append(days_waited)
         waits.setdefault(site_id, []).append(days_waited)
-    groups = [("All sites", None)] + [(site.name, site.pk) for site in scheme.sites.all()]
+    groups = [("All sites" if not limited_to else "Your sites", None)] + [
+        (site.name, site.pk)
+        for site in scheme.sites.all()
+        if not limited_to or site.pk in limited_to
+    ]
     figures = []
     for label, site_id in groups:
         if site_id is None:

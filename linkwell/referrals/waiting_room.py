@@ -184,7 +184,11 @@ def _message(link: WaitingRoomLink, secret: str, referral: Referral) -> notify.M
 
 
 @transaction.atomic
+@transaction.atomic
 def _create(referral: Referral, route: Route, by) -> tuple[WaitingRoomLink, str]:
+    # Two sends at once would each stop the other's earlier link and leave two working:
+    # taking the referral's row first makes them one after the other.
+    Referral.objects.select_for_update().filter(pk=referral.pk).values_list("pk").first()
     now = timezone.now()
     actor = by if getattr(by, "is_authenticated", False) else None
     # One working link at a time: a new one replaces any earlier one.

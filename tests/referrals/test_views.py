@@ -462,3 +462,20 @@ def test_assigning_a_selection_with_another_schemes_referral_assigns_nothing(
     )
     mine.refresh_from_db()
     assert mine.assigned_to is None
+
+
+def test_a_manager_limited_to_a_site_sees_that_sites_waiting_times(member, scheme):
+    from django.test import Client
+
+    from tests.conftest import sign_in
+
+    north, south = scheme.sites.get(name="North"), scheme.sites.get(name="South")
+    manager = member(Role.MANAGER)
+    manager.sites.set([north])
+    ReferralFactory(scheme=scheme, site=north, status="waiting")
+    ReferralFactory(scheme=scheme, site=south, status="waiting")
+    ReferralFactory(scheme=scheme, site=south, status="waiting")
+    client = sign_in(Client(), manager.user)
+    figures = {f.label: f for f in client.get("/").context["referrals"]["waiting_figures"]}
+    assert set(figures) == {"Your sites", "North"}
+    assert figures["Your sites"].waiting == figures["North"].waiting == 1
