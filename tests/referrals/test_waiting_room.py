@@ -325,8 +325,12 @@ def contacted(scheme, received, working_days_later):
 def test_the_usual_wait_is_the_median_of_recent_first_contacts(scheme, other_scheme, client):
     monday = timezone.make_aware(datetime(2026, 1, 5, 9))
     now = timezone.now()
-    base = now - timedelta(days=40)
-    base -= timedelta(days=base.weekday())  # a Monday, well inside the 90 days
+    # 10:00 on a Monday well inside the 90 days (at any hour the test runs: a first contact
+    # two hours later must stay on the same day).
+    base = timezone.localtime(now - timedelta(days=40)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    base -= timedelta(days=base.weekday())
     for days in (2, 3, 4, 4, 9):
         contacted(scheme, base, days)
     contacted(scheme, monday - timedelta(days=400), 30)  # long ago: not counted
