@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.audit import ACTIONS
 from linkwell.core.models import Role, Site, User
+from linkwell.core.services import REFERRAL_SETTING_LIMITS
 
 _WIDGET_CLASSES = {
     forms.TextInput: "nhsuk-input",
@@ -209,6 +210,25 @@ class AuditFilterForm(NHSUKFormMixin, forms.Form):
         return cleaned
 
 
+def _whole_number(setting: str, label: str, help_text: str, *, example: int) -> forms.IntegerField:
+    """A number field for a scheme setting, within the range the service allows."""
+    low, high = REFERRAL_SETTING_LIMITS[setting]
+    out_of_range = f"Enter a number from {low} to {high}"
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text,
+        min_value=low,
+        max_value=high,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter a number",
+            "invalid": f"Enter a whole number, like {example}",
+            "min_value": out_of_range,
+            "max_value": out_of_range,
+        },
+    )
+
+
 class SchemeSettingsForm(NHSUKFormMixin, forms.Form):
     require_two_factor = forms.TypedChoiceField(
         label="Two-factor sign-in",
@@ -232,45 +252,21 @@ class SchemeSettingsForm(NHSUKFormMixin, forms.Form):
             "max_value": "Enter a number of days from 7 to 730",
         },
     )
-    contact_attempts_limit = forms.IntegerField(
-        label="Tries before suggesting 'unable to contact'",
-        help_text="Failed tries at first contact (no answer, voicemail, wrong number) before "
-        "the referral is suggested for 'unable to contact'.",
-        min_value=1,
-        max_value=20,
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
-        error_messages={
-            "required": "Enter a number",
-            "invalid": "Enter a whole number, like 3",
-            "min_value": "Enter a number from 1 to 20",
-            "max_value": "Enter a number from 1 to 20",
-        },
+    contact_attempts_limit = _whole_number(
+        "contact_attempts_limit",
+        "Tries before suggesting 'unable to contact'",
+        "Failed tries at first contact (no answer, voicemail, wrong number) before the "
+        "referral is suggested for 'unable to contact'.",
+        example=3,
     )
-    contact_attempts_days = forms.IntegerField(
-        label="...counted over this many days",
-        help_text="Only tries within this many days count.",
-        min_value=1,
-        max_value=90,
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
-        error_messages={
-            "required": "Enter a number",
-            "invalid": "Enter a whole number, like 14",
-            "min_value": "Enter a number from 1 to 90",
-            "max_value": "Enter a number from 1 to 90",
-        },
+    contact_attempts_days = _whole_number(
+        "contact_attempts_days",
+        "...counted over this many days",
+        "Only tries within this many days count.",
+        example=14,
     )
-    waiting_room_days = forms.IntegerField(
-        label="Waiting-room links work for",
-        help_text="In days.",
-        min_value=7,
-        max_value=365,
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
-        error_messages={
-            "required": "Enter a number",
-            "invalid": "Enter a whole number, like 90",
-            "min_value": "Enter a number from 7 to 365",
-            "max_value": "Enter a number from 7 to 365",
-        },
+    waiting_room_days = _whole_number(
+        "waiting_room_days", "Waiting-room links work for", "In days.", example=90
     )
     self_referral_open = forms.TypedChoiceField(
         label="Public self-referral page",

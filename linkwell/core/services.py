@@ -229,6 +229,14 @@ def two_factor_reset(*, membership: Membership, by: User) -> int:
     return removed
 
 
+# The scheme's referral settings that are numbers, and the range each may take.
+REFERRAL_SETTING_LIMITS = {
+    "contact_attempts_limit": (1, 20),
+    "contact_attempts_days": (1, 90),
+    "waiting_room_days": (7, 365),
+}
+
+
 @transaction.atomic
 def scheme_update_settings(
     *,
@@ -258,11 +266,7 @@ def scheme_update_settings(
         scheme.save(update_fields=["directory_freshness_days"])
         log_action(by, "scheme.freshness_changed", scheme, {"days": days})
     if referral_settings:
-        limits = {
-            "contact_attempts_limit": (1, 20),
-            "contact_attempts_days": (1, 90),
-            "waiting_room_days": (7, 365),
-        }
+        limits = REFERRAL_SETTING_LIMITS
         errors = {}
         for name, (low, high) in limits.items():
             value = referral_settings.get(name)

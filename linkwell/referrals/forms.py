@@ -27,6 +27,12 @@ from linkwell.referrals.models import (
 )
 from linkwell.referrals.states import NEEDS_REASON, Status, allowed_moves
 
+# The referral's yes/no risk flags (model fields) and how the forms ask about them.
+RISK_FLAGS = {
+    "safeguarding_concern": "There is a safeguarding concern",
+    "lives_alone": "They live alone",
+    "recent_bereavement": "They were recently bereaved",
+}
 _DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"})
 _SHORT = {"class": "nhsuk-input--width-20"}
 
@@ -135,11 +141,7 @@ class _ReferralFields(forms.Form):
     risk_flags = forms.MultipleChoiceField(
         label="Anything we should know first?",
         required=False,
-        choices=[
-            ("safeguarding_concern", "There is a safeguarding concern"),
-            ("lives_alone", "They live alone"),
-            ("recent_bereavement", "They were recently bereaved"),
-        ],
+        choices=list(RISK_FLAGS.items()),
         widget=forms.CheckboxSelectMultiple,
     )
 

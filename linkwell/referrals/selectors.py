@@ -180,6 +180,26 @@ def referral_detail(*, membership: Membership, referral_id) -> Referral:
     return referral
 
 
+def possible_duplicates(referral: Referral) -> list:
+    """People of the scheme who may be the referral's person (by the NHS number given with it
+    too, when that was set aside), for staff to merge or keep apart."""
+    from linkwell.people.selectors import likely_matches
+
+    person = referral.person
+    return [
+        match
+        for match in likely_matches(
+            scheme=referral.scheme,
+            nhs_number=person.nhs_number or referral.nhs_number_given,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            date_of_birth=person.date_of_birth,
+            phone=person.phone,
+        )
+        if match.person.pk != person.pk
+    ]
+
+
 def referral_history(referral: Referral):
     return referral.events.select_related("by").order_by("-at", "-id")
 

@@ -29,6 +29,7 @@ from linkwell.people.services import (
 from linkwell.people.services import person_merge as merge_people
 from linkwell.referrals import selectors, services
 from linkwell.referrals.forms import (
+    RISK_FLAGS,
     AssignForm,
     ConsentForm,
     ContactAttemptForm,
@@ -41,6 +42,7 @@ from linkwell.referrals.forms import (
     WithdrawConsentForm,
 )
 from linkwell.referrals.models import Channel
+from linkwell.referrals.waiting_room import waiting_room_summary
 
 PAGE_SIZE = 25
 
@@ -51,7 +53,7 @@ def _crumbs(*extra):
 
 def _flags(data) -> dict:
     flags = set(data.get("risk_flags") or [])
-    return {f: f in flags for f in ("safeguarding_concern", "lives_alone", "recent_bereavement")}
+    return {f: f in flags for f in RISK_FLAGS}
 
 
 # --- Intake ----------------------------------------------------------------------------------
@@ -312,11 +314,7 @@ def _detail_context(request, referral, **forms):
             scheme=membership.scheme,
             initial={
                 "urgency": referral.urgency,
-                "risk_flags": [
-                    f
-                    for f in ("safeguarding_concern", "lives_alone", "recent_bereavement")
-                    if getattr(referral, f)
-                ],
+                "risk_flags": [f for f in RISK_FLAGS if getattr(referral, f)],
                 "site": str(referral.site_id or ""),
                 "reasons": [str(t.pk) for t in referral.reasons.all()],
             },
@@ -338,24 +336,8 @@ def _detail_context(request, referral, **forms):
         "crumbs": _crumbs(("Triage", reverse("referrals:triage"))),
     }
     if person.needs_duplicate_check:
-        context["possible_duplicates"] = [
-            m
-            for m in likely_matches(
-                scheme=membership.scheme,
-                nhs_number=person.nhs_number or referral.nhs_number_given,
-                given_name=person.given_name,
-                family_name=person.family_name,
-                date_of_birth=person.date_of_birth,
-                phone=person.phone,
-            )
-            if m.person.pk != person.pk
-        ]
-    try:
-        from linkwell.referrals.waiting_room import waiting_room_summary
-    except ImportError:  # the waiting room arrives in its own module
-        waiting_room_summary = None
-    if waiting_room_summary is not None:
-        context["waiting_room"] = waiting_room_summary(referral=referral)
+        context["possible_duplicates"] = selectors.possible_duplicates(referral)
+    context["waiting_room"] = waiting_room_summary(referral=referral)
     return context
 
 
@@ -475,18 +457,7 @@ def person_duplicate(request, referral_id):
         person_keep_separate(person=person, by=request.user)
         messages.success(request, "Kept as a separate person.")
         return redirect("referrals:detail", referral_id=referral.pk)
-    candidates = {
-        str(m.person.pk): m.person
-        for m in likely_matches(
-            scheme=request.membership.scheme,
-            nhs_number=person.nhs_number or referral.nhs_number_given,
-            given_name=person.given_name,
-            family_name=person.family_name,
-            date_of_birth=person.date_of_birth,
-            phone=person.phone,
-        )
-        if m.person.pk != person.pk
-    }
+    candidates = {str(m.person.pk): m.person for m in selectors.possible_duplicates(referral)}
     into = candidates.get(choice)
     if into is None:
         messages.error(request, "Choose the person to merge with, or keep them separate.")
