@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "linkwell.people",
     "linkwell.resources",
     "linkwell.referrals",
+    "linkwell.casework",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("waiting-room/", include("linkwell.referrals.urls_waiting_room")),
     path("refer/", include("linkwell.referrals.urls_public")),
     path("resources/", include("linkwell.resources.urls")),
+    path("cases/", include("linkwell.casework.urls")),
     path("fhir/", include("linkwell.referrals.fhir.urls")),
     path("", include("linkwell.core.urls")),
 ]

@@ -31,6 +31,7 @@ class Perm(StrEnum):
     CAMPAIGN_CALL = "campaign.call"  # make the calls on a list
     RESOURCES_MANAGE = "resources.manage"  # the waiting-room library
     REFERRALS_OWN = "referral.own"  # follow the referrals one sent (referrers)
+    CASELOAD_MANAGE = "caseload.manage"  # see every worker's caseload and reassign cases
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -57,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.PERSON_DATA,
             Perm.CASELOAD,
+            Perm.CASELOAD_MANAGE,
             Perm.REFERRAL_SEND,
             Perm.REPORTS_VIEW,
             Perm.DIRECTORY_VIEW,

@@ -485,9 +485,9 @@ class _Builder:
                 at=_at(self.now, end, 15),
             )
         elif status == Status.ACCEPTED:
-            services.referral_move(
-                referral=referral, to=Status.ACCEPTED, by=worker, at=_at(self.now, end, 15)
-            )
+            from linkwell.casework.services import case_open
+
+            case_open(referral=referral, by=worker, worker=worker, at=_at(self.now, end, 15))
         return referral
 
 

@@ -477,7 +477,9 @@ class MoveForm(NHSUKFormMixin, forms.Form):
         self.fields["to"].choices = [
             (s.value, s.label)
             for s in allowed_moves(referral.status)
-            if s not in (Status.CONTACTED,)  # set by logging a contact that reached them
+            # Contacted is set by logging a contact that reached them; accepted by opening the
+            # person's case.
+            if s not in (Status.CONTACTED, Status.ACCEPTED)
         ]
 
     def clean(self):

@@ -358,14 +358,23 @@ def referral_move(
     reason: str = "",
     at: datetime | None = None,
     tell_referrer: bool = True,
+    case_opening: bool = False,
 ) -> Referral:
-    """Move the referral to `to` if the status machine allows it; else a clear error."""
+    """Move the referral to `to` if the status machine allows it; else a clear error.
+
+    Accepting is done by opening the person's case (`casework.services.case_open`), which
+    passes `case_opening`: an accepted referral always has its case."""
     referral = _locked(referral)
     to = Status(to)
     if not states.can_move(referral.status, to):
         raise ApplicationError(
             "referral_illegal_move",
             f"A referral that is '{Status(referral.status).label}' cannot become '{to.label}'.",
+        )
+    if to == Status.ACCEPTED and not case_opening:
+        raise ApplicationError(
+            "referral_accept_opens_case",
+            "Accept a referral by opening the person's case.",
         )
     reason = (reason or "").strip()
     if to in states.NEEDS_REASON and not reason:

@@ -13,6 +13,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
+from linkwell.casework.services import case_open
 from linkwell.core.models import ApiToken, LogEntry, Role
 from linkwell.core.services import api_token_create, api_token_revoke
 from linkwell.people.models import Consent, Person
@@ -492,7 +493,10 @@ def test_each_status_maps_to_a_task_status(
     referral = Referral.objects.get()
     worker = member(Role.MANAGER).user
     for status in path:
-        referral = referral_move(referral=referral, to=status, by=worker, reason="Because")
+        if status == "accepted":
+            case_open(referral=referral, by=worker)
+        else:
+            referral = referral_move(referral=referral, to=status, by=worker, reason="Because")
     assert get(f"/fhir/Task/{task_id}", referrer.token).json()["status"] == task_status
     sent = get(f"/fhir/ServiceRequest/{task_id}", referrer.token).json()
     assert sent["status"] == service_request_status

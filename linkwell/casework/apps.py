@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CaseworkConfig(AppConfig):
+    name = "linkwell.casework"
+    label = "casework"
+    verbose_name = "Casework"
+
+    def ready(self):
+        # Audit labels for casework actions.
+        from linkwell.casework import services  # noqa: F401

@@ -1,0 +1,69 @@
+"""Telling the referrer how the case ended, as far as the person's consent allows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+from linkwell import notify
+from linkwell.casework.models import Case
+from linkwell.casework.states import SNOMED_REFERRED, ClosingReason
+from linkwell.core.audit import log_action
+from linkwell.people.models import ConsentScope
+from linkwell.people.selectors import has_consent
+from linkwell.referrals.feedback import referrer_address
+from linkwell.referrals.states import SNOMED_LABELS
+
+
+def closing_message(case: Case) -> notify.Message:
+    """A short letter: who, that the work has ended, why, and the code for the GP record. No
+    notes, needs or goals: those stay with the scheme."""
+    referral = case.referral
+    reason = ClosingReason(case.closing_reason).label.lower()
+    lines = [
+        f"{case.person.full_name}, whom you referred to {case.scheme.name} on "
+        f"{referral.received_at:%-d %B %Y}, has finished working with our link worker "
+        f"({case.closed_at:%-d %B %Y}).",
+        f"Outcome: {reason}.",
+        f"SNOMED CT: {SNOMED_REFERRED} {SNOMED_LABELS[SNOMED_REFERRED]}",
+        f"Sign in to see your referrals: {settings.LINKWELL_BASE_URL}/referrals/sent/",
+    ]
+    return notify.Message(
+        to_email=referrer_address(referral),
+        subject=f"Social prescribing: support for {case.person.given_name} has ended",
+        body="\n\n".join(lines),
+        reference=f"case-{case.pk}",
+    )
+
+
+def tell_referrer_closed(*, case_id) -> bool:
+    """Send the referrer the outcome if the case came from a referral with somewhere to answer
+    and the person agreed (checked now, at the moment of use). A failed send is audited."""
+    case = Case.objects.select_related(
+        "person", "scheme", "referral__referred_by", "referral__person"
+    ).get(pk=case_id)
+    if case.referral_id is None or not case.closed_at:
+        return False
+    address = referrer_address(case.referral)
+    why = ""
+    if not address:
+        why = "the referral gave no address to answer"
+    elif not has_consent(case.person, ConsentScope.SHARE_REFERRER):
+        why = "no consent to share with the referrer"
+    if not why:
+        try:
+            notify.send(closing_message(case))
+        except notify.NotifyError as error:
+            why = f"the message could not be sent: {error}"[:300]
+    if why:
+        log_action(None, "case.referrer_not_told", case, {"why": why}, actor_label="Linkwell")
+        return False
+    Case.objects.filter(pk=case.pk).update(referrer_told_at=timezone.now())
+    log_action(
+        None,
+        "case.referrer_told",
+        case,
+        {"reason": case.closing_reason, "snomed_code": SNOMED_REFERRED},
+        actor_label="Linkwell",
+    )
+    return True

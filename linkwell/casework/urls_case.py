@@ -1,0 +1,3 @@
+"""Routes of the case pages (see urls.py)."""
+
+urlpatterns: list = []

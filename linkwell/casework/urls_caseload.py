@@ -1,0 +1,3 @@
+"""Routes of the caseload pages (see urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of the followups pages (see urls.py)."""
+
+urlpatterns: list = []

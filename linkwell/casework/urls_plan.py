@@ -1,0 +1,3 @@
+"""Routes of the plan pages (see urls.py)."""
+
+urlpatterns: list = []
