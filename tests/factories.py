@@ -1,6 +1,7 @@
 """Factories for the models the tests build."""
 
 import factory
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.models import Membership, Role, Scheme, Site, User
@@ -94,3 +95,48 @@ class ReferralFactory(factory.django.DjangoModelFactory):
         if create:
             codes = extracted or ["loneliness"]
             obj.reasons.set(TaxonomyTerm.objects.filter(pk__in=[term_id(c) for c in codes]))
+
+
+def _worker_of(scheme):
+    return MembershipFactory(scheme=scheme, role=Role.LINK_WORKER).user
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An open case written straight to the table, with its accepted referral. (Opening a case
+    through `case_open` is tested with its service.) Pass `worker=` to give it to someone."""
+
+    class Meta:
+        model = "casework.Case"
+
+    scheme = factory.SubFactory(SchemeFactory)
+    person = factory.SubFactory(PersonFactory, scheme=factory.SelfAttribute("..scheme"))
+    referral = factory.SubFactory(
+        ReferralFactory,
+        scheme=factory.SelfAttribute("..scheme"),
+        person=factory.SelfAttribute("..person"),
+        status="accepted",
+    )
+    worker = factory.LazyAttribute(lambda o: _worker_of(o.scheme))
+    status = "active"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "casework.Contact"
+
+    case = factory.SubFactory(CaseFactory)
+    at = factory.LazyFunction(timezone.now)
+    method = "phone"
+    duration_minutes = 20
+    notes = "Talked about the week."
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "casework.FollowUp"
+
+    case = factory.SubFactory(CaseFactory)
+    worker = factory.SelfAttribute("case.worker")
+    due_on = factory.LazyFunction(timezone.localdate)
+    kind = "support_call"
+    purpose = "Weekly support call"
