@@ -6,7 +6,7 @@ goals and supports), `selectors_followups` (follow-ups due)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from linkwell.casework.models import Case, CaseAssignment, Note
@@ -50,7 +50,9 @@ def can_see_safeguarding(membership: Membership, case: Case) -> bool:
         return False
     if membership.role == Role.MANAGER or case.worker_id == membership.user_id:
         return True
-    return CaseAssignment.objects.filter(case=case, worker_id=membership.user_id).exists()
+    return CaseAssignment.objects.filter(
+        Q(worker_id=membership.user_id) | Q(previous_worker_id=membership.user_id), case=case
+    ).exists()
 
 
 def notes_visible(*, membership: Membership, case: Case) -> QuerySet[Note]:

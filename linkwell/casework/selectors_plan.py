@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 
 from linkwell.casework.models import Case, Goal, GoalProgress, Need, PlanSupport
 from linkwell.casework.states import GoalStatus, SupportDecision
@@ -45,3 +46,18 @@ def case_plan(case: Case) -> Plan:
     )
     supports = list(PlanSupport.objects.filter(case=case).select_related("service"))
     return Plan(needs=needs, goals=goals, supports=supports)
+
+
+def need_of(case: Case, need_id) -> Need:
+    """One of this case's needs (the case comes from the scoped case selectors); else 404."""
+    return get_object_or_404(Need.objects.filter(case=case).select_related("area"), pk=need_id)
+
+
+def goal_of(case: Case, goal_id) -> Goal:
+    """One of this case's goals with its progress history, newest first; else 404."""
+    goals = Goal.objects.filter(case=case).prefetch_related(
+        Prefetch(
+            "history", queryset=GoalProgress.objects.select_related("by").order_by("-at", "-id")
+        )
+    )
+    return get_object_or_404(goals, pk=goal_id)

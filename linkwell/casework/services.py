@@ -128,6 +128,14 @@ def _bump(case: Case) -> None:
     case.version += 1
 
 
+def _choice(choices, value, field: str, message: str):
+    """`value` as one of `choices`, or a clear error naming the field (never a 500)."""
+    try:
+        return choices(value)
+    except ValueError as error:
+        raise ApplicationError("invalid_choice", message, fields={field: [message]}) from error
+
+
 def _actor(by):
     return by if getattr(by, "is_authenticated", False) else None
 
@@ -197,13 +205,19 @@ def _move(case: Case, to: CaseStatus, by, reason: str, now: datetime) -> None:
 
 @transaction.atomic
 def case_move(
-    *, case: Case, to: CaseStatus | str, by, version: int | None = None, reason: str = ""
+    *,
+    case: Case,
+    to: CaseStatus | str,
+    by,
+    version: int | None = None,
+    reason: str = "",
+    at: datetime | None = None,
 ) -> Case:
     """Pause, resume, start closing: any move the status machine allows, except closing and
-    reopening, which have their own steps."""
+    reopening, which have their own steps. `at` records a move made earlier (imports, demo)."""
     case = _open_case(case)
     _check_version(case, version, "case")
-    to = CaseStatus(to)
+    to = _choice(CaseStatus, to, "to", "Choose the case's new status.")
     if to == CaseStatus.CLOSED:
         raise ApplicationError("case_close_via_checklist", "Close the case from its checklist.")
     if not states.can_move(case.status, to):
@@ -211,7 +225,7 @@ def case_move(
             "case_illegal_move",
             f"A case that is '{CaseStatus(case.status).label}' cannot become '{to.label}'.",
         )
-    _move(case, to, by, (reason or "").strip(), timezone.now())
+    _move(case, to, by, (reason or "").strip(), at or timezone.now())
     case.save(update_fields=["status", "status_changed_at", "updated_at"])
     _bump(case)
     return case
@@ -346,7 +360,7 @@ def contact_record(
     )
     log_action(by, "case.contact_recorded", contact, {"method": method, "at": at.isoformat()})
     if case.status == CaseStatus.OPEN:
-        _move(case, CaseStatus.ACTIVE, by, "First contact recorded", timezone.now())
+        _move(case, CaseStatus.ACTIVE, by, "First contact recorded", min(at, timezone.now()))
         case.save(update_fields=["status", "status_changed_at", "updated_at"])
     if completes is not None:
         _complete(case, completes, by=by, status=FollowUpStatus.DONE, contact=contact)
@@ -357,14 +371,22 @@ def contact_record(
 
 
 @transaction.atomic
-def note_add(*, case: Case, by, text: str, is_safeguarding: bool = False) -> Note:
+def note_add(
+    *, case: Case, by, text: str, is_safeguarding: bool = False, at: datetime | None = None
+) -> Note:
     case = _open_case(case)
     text = (text or "").strip()
     if not text:
         raise ApplicationError(
             "note_empty", "Write the note.", fields={"text": ["Write the note."]}
         )
-    note = Note.objects.create(case=case, text=text, is_safeguarding=is_safeguarding, by=_actor(by))
+    note = Note.objects.create(
+        case=case,
+        text=text,
+        is_safeguarding=is_safeguarding,
+        at=at or timezone.now(),
+        by=_actor(by),
+    )
     log_action(by, "case.note_added", note, {"safeguarding": is_safeguarding})
     _bump(case)
     return note
@@ -393,11 +415,12 @@ def need_set(
     by,
     version: int | None = None,
     assessment: Assessment | None = None,
+    at: datetime | None = None,
 ) -> Need:
     """Record how a need area is for the person now (a second record of the same area updates
     it; `version` guards an edit of a need already shown)."""
     case = _open_case(case)
-    if area.taxonomy_id != NEED_AREAS_ID:
+    if area.taxonomy_id != NEED_AREAS_ID or area.scheme_id not in (None, case.scheme_id):
         raise ApplicationError("need_area_unknown", "Choose a need area.")
     try:
         severity = Severity(int(severity))
@@ -416,6 +439,7 @@ def need_set(
             severity=severity,
             in_their_words=words,
             assessment=assessment,
+            recorded_at=at or timezone.now(),
             by=_actor(by),
         )
         log_action(by, "case.need_recorded", need, {"area": area.name, "severity": int(severity)})
@@ -426,7 +450,7 @@ def need_set(
         need.assessment = assessment or need.assessment
         need.version += 1
         need.by = _actor(by)
-        need.recorded_at = timezone.now()
+        need.recorded_at = at or timezone.now()
         need.save()
         log_action(by, "case.need_changed", need, {"area": area.name, "severity": int(severity)})
     _bump(case)
@@ -434,19 +458,24 @@ def need_set(
 
 
 @transaction.atomic
-def assessment_start(*, case: Case, by) -> Assessment:
+def assessment_start(*, case: Case, by, at: datetime | None = None) -> Assessment:
     """Begin a what-matters conversation (or carry on the one not yet finished)."""
     case = _open_case(case)
     current = case.assessments.filter(completed_at__isnull=True).first()
     if current is not None:
         return current
-    assessment = Assessment.objects.create(case=case, by=_actor(by))
+    assessment = Assessment.objects.create(
+        case=case, started_at=at or timezone.now(), by=_actor(by)
+    )
     log_action(by, "case.assessment_started", assessment)
+    _bump(case)
     return assessment
 
 
 @transaction.atomic
-def assessment_complete(*, assessment: Assessment, what_matters: str, by) -> Assessment:
+def assessment_complete(
+    *, assessment: Assessment, what_matters: str, by, at: datetime | None = None
+) -> Assessment:
     case = _open_case(assessment.case)
     assessment.what_matters = (what_matters or "").strip()
     if not assessment.what_matters:
@@ -455,7 +484,7 @@ def assessment_complete(*, assessment: Assessment, what_matters: str, by) -> Ass
             "Write down what matters most to the person, in their words.",
             fields={"what_matters": ["Write down what matters to the person, in their words."]},
         )
-    assessment.completed_at = timezone.now()
+    assessment.completed_at = at or timezone.now()
     assessment.save(update_fields=["what_matters", "completed_at"])
     log_action(by, "case.assessment_completed", assessment)
     _bump(case)
@@ -477,15 +506,28 @@ def _goal_text(text: str) -> str:
 
 
 @transaction.atomic
-def goal_add(*, case: Case, text: str, by, needs=(), target_date: date | None = None) -> Goal:
+def goal_add(
+    *,
+    case: Case,
+    text: str,
+    by,
+    needs=(),
+    target_date: date | None = None,
+    at: datetime | None = None,
+) -> Goal:
     case = _open_case(case)
     text = _goal_text(text)
     needs = list(needs)
     if any(n.case_id != case.pk for n in needs):
         raise ApplicationError("goal_need_invalid", "Link the goal to this case's needs.")
-    goal = Goal.objects.create(case=case, text=text, target_date=target_date, by=_actor(by))
+    now = at or timezone.now()
+    goal = Goal.objects.create(
+        case=case, text=text, target_date=target_date, created_at=now, by=_actor(by)
+    )
     goal.needs.set(needs)
-    GoalProgress.objects.create(goal=goal, progress=0, status=GoalStatus.OPEN, by=_actor(by))
+    GoalProgress.objects.create(
+        goal=goal, progress=0, status=GoalStatus.OPEN, at=now, by=_actor(by)
+    )
     log_action(by, "case.goal_added", goal)
     _bump(case)
     return goal
@@ -502,6 +544,7 @@ def goal_update(
     note: str = "",
     text: str | None = None,
     target_date: date | None = None,
+    at: datetime | None = None,
 ) -> Goal:
     """Score progress, change the wording or target, or review the goal (achieved, partly, not,
     dropped). Each score is kept as history."""
@@ -525,8 +568,8 @@ def goal_update(
         goal.progress = int(progress)
         changed["progress"] = goal.progress
     if status is not None:
-        goal.status = GoalStatus(status)
-        goal.closed_at = None if status == GoalStatus.OPEN else timezone.now()
+        goal.status = _choice(GoalStatus, status, "status", "Choose how the goal stands.")
+        goal.closed_at = None if status == GoalStatus.OPEN else (at or timezone.now())
         changed["status"] = str(goal.status)
     goal.version += 1
     goal.save()
@@ -536,6 +579,7 @@ def goal_update(
             progress=goal.progress,
             status=goal.status,
             note=(note or "").strip()[:300],
+            at=at or timezone.now(),
             by=_actor(by),
         )
     log_action(by, "case.goal_changed", goal, changed)
@@ -552,6 +596,7 @@ def support_record(
     service: Service | None = None,
     name: str = "",
     in_their_words: str = "",
+    at: datetime | None = None,
 ) -> PlanSupport:
     """What the person decided about a support: chosen, thinking about it, or declined (with
     their reason in their words). A later decision about the same support replaces it."""
@@ -563,7 +608,7 @@ def support_record(
             "Choose a service from the directory or name the support.",
             fields={"name": ["Choose a service from the directory or name the support."]},
         )
-    decision = SupportDecision(decision)
+    decision = _choice(SupportDecision, decision, "decision", "Choose what the person decided.")
     words = (in_their_words or "").strip()
     if decision == SupportDecision.DECLINED and not words:
         raise ApplicationError(
@@ -576,14 +621,14 @@ def support_record(
     support = existing.first() or PlanSupport(case=case, service=service, name=name)
     support.decision = decision
     support.in_their_words = words
-    support.decided_at = timezone.now()
+    support.decided_at = at or timezone.now()
     support.by = _actor(by)
     support.save()
     log_action(
         by,
         "case.support_recorded",
         support,
-        {"decision": str(decision), "service": str(service.pk) if service else name},
+        {"decision": str(decision), "service": str(service.pk) if service else "not listed"},
     )
     _bump(case)
     return support
@@ -592,13 +637,16 @@ def support_record(
 # --- Follow-ups ------------------------------------------------------------------------------
 
 
-def _followup_errors(plan: FollowUpPlan, prefix: str = "") -> dict[str, list[str]]:
+def _followup_errors(
+    plan: FollowUpPlan, prefix: str = "", today: date | None = None
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
+    today = today or timezone.localdate()
     if plan.due_on is None:
         errors[f"{prefix}due_on"] = ["Give the date the follow-up is due."]
-    elif plan.due_on < timezone.localdate():
+    elif plan.due_on < today:
         errors[f"{prefix}due_on"] = ["A new follow-up cannot be due in the past."]
-    elif plan.due_on > timezone.localdate() + timedelta(days=366):
+    elif plan.due_on > today + timedelta(days=366):
         errors[f"{prefix}due_on"] = ["Schedule follow-ups at most a year ahead."]
     if plan.kind not in FollowUpKind.values:
         errors[f"{prefix}kind"] = ["Choose what the follow-up is for."]
@@ -632,12 +680,19 @@ def _schedule(case: Case, plan: FollowUpPlan, *, by, at: datetime | None = None)
 
 
 @transaction.atomic
-def followup_schedule(*, case: Case, plan: FollowUpPlan, by) -> FollowUp:
+def followup_schedule(
+    *, case: Case, plan: FollowUpPlan, by, at: datetime | None = None
+) -> FollowUp:
+    """Schedule a follow-up. `at` records one scheduled earlier (imports, the demo): it is
+    checked as it was then, so it may now be overdue, but it cannot be scheduled in the future
+    nor be due before the day it was scheduled."""
     case = _open_case(case)
-    errors = _followup_errors(plan)
+    if at is not None and at > timezone.now() + CLOCK_SLACK:
+        raise ApplicationError("followup_invalid", "A follow-up cannot be scheduled in the future.")
+    errors = _followup_errors(plan, today=timezone.localtime(at).date() if at else None)
     if errors:
         raise ApplicationError("followup_invalid", "Check the follow-up.", fields=errors)
-    followup = _schedule(case, plan, by=by)
+    followup = _schedule(case, plan, by=by, at=at)
     _bump(case)
     return followup
 
@@ -704,13 +759,13 @@ def followup_complete(
 
 
 @transaction.atomic
-def followup_cancel(*, followup: FollowUp, by) -> FollowUp:
+def followup_cancel(*, followup: FollowUp, by, at: datetime | None = None) -> FollowUp:
     case = _open_case(followup.case)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk, case=case)
     if followup.status != FollowUpStatus.DUE:
         raise ApplicationError("followup_not_due", "Only a follow-up still due can be cancelled.")
     followup.status = FollowUpStatus.CANCELLED
-    followup.completed_at = timezone.now()
+    followup.completed_at = at or timezone.now()
     followup.completed_by = _actor(by)
     followup.save()
     log_action(by, "case.followup_cancelled", followup)

@@ -8,6 +8,8 @@ from linkwell.core.selectors import memberships_for_user
 # (label, url name, permission): the header navigation, shown by role.
 NAVIGATION = [
     ("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW),
+    ("Caseload", "casework:caseload", Perm.CASELOAD),
+    ("Follow-ups", "casework:followups", Perm.CASELOAD),
     ("Triage", "referrals:triage", Perm.REFERRAL_TRIAGE),
     ("Waiting list", "referrals:waiting", Perm.REFERRAL_TRIAGE),
     ("Your referrals", "referrals:sent", Perm.REFERRALS_OWN),

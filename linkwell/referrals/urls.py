@@ -23,4 +23,5 @@ urlpatterns = [
     path("<uuid:referral_id>/duplicate/", views.person_duplicate, name="duplicate"),
     path("<uuid:referral_id>/household/", views.household, name="household"),
     path("<uuid:referral_id>/edit/", views.referral_edit, name="edit"),
+    path("<uuid:referral_id>/open-case/", views.referral_open_case, name="open_case"),
 ]

@@ -13,10 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from linkwell.casework.forms_followups import OpenCaseForm
+from linkwell.casework.services import case_open
+from linkwell.casework.views_followups import case_url
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Role, User
-from linkwell.core.permissions import Perm, can
+from linkwell.core.permissions import Perm, can, require
 from linkwell.core.views.util import apply_errors
 from linkwell.people.models import Consent, ConsentMethod, ConsentScope
 from linkwell.people.selectors import consents_in_force, likely_matches
@@ -42,6 +45,7 @@ from linkwell.referrals.forms import (
     WithdrawConsentForm,
 )
 from linkwell.referrals.models import Channel
+from linkwell.referrals.states import Status
 from linkwell.referrals.waiting_room import waiting_room_summary
 
 PAGE_SIZE = 25
@@ -306,6 +310,11 @@ def _detail_context(request, referral, **forms):
             loads=loads, initial={"assigned_to": referral.assigned_to_id}, prefix="assign"
         ),
         "move_form": forms.get("move_form") or MoveForm(referral=referral, prefix="move"),
+        "open_case_form": forms.get("open_case_form")
+        or OpenCaseForm(
+            loads=loads, initial={"assigned_to": referral.assigned_to_id}, prefix="open_case"
+        ),
+        "case": getattr(referral, "case", None) if referral.status == Status.ACCEPTED else None,
         "attempt_form": forms.get("attempt_form") or ContactAttemptForm(prefix="attempt"),
         "consent_form": forms.get("consent_form") or ConsentForm(prefix="consent"),
         "edit_form": forms.get("edit_form")
@@ -505,6 +514,30 @@ def referral_edit(request, referral_id):
         )
 
     return _post_action(request, referral_id, "edit_form", form, act, "Referral updated.")
+
+
+@require_POST
+@scheme_view(Perm.REFERRAL_TRIAGE)
+def referral_open_case(request, referral_id):
+    """Accept a contacted referral by opening the person's case, held by the chosen link worker
+    (the assignee unless another is chosen)."""
+    require(request.membership, Perm.CASELOAD)
+    referral = selectors.referral_detail(membership=request.membership, referral_id=referral_id)
+    loads = selectors.worker_loads(scheme=request.membership.scheme)
+    form = OpenCaseForm(request.POST, loads=loads, prefix="open_case")
+    if form.is_valid():
+        worker = User.objects.get(pk=form.cleaned_data["assigned_to"])
+        try:
+            case = case_open(referral=referral, by=request.user, worker=worker)
+        except (ValidationError, ApplicationError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"Referral accepted: {referral.person.full_name}'s case is open."
+            )
+            return redirect(case_url(case))
+    context = _detail_context(request, referral, open_case_form=form, form=form)
+    return render(request, "referrals/detail.html", context, status=400)
 
 
 @require_POST

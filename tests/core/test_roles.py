@@ -30,6 +30,9 @@ PAGES = {
     "/referrals/waiting/": {Role.MANAGER, Role.LINK_WORKER},
     "/referrals/new/": {Role.MANAGER, Role.LINK_WORKER, Role.REFERRER},
     "/referrals/sent/": {Role.REFERRER},
+    "/cases/follow-ups/": {Role.MANAGER, Role.LINK_WORKER},
+    "/cases/": {Role.MANAGER, Role.LINK_WORKER},
+    "/cases/team/": {Role.MANAGER},
 }
 MATRIX = [(role, url, role in allowed) for url, allowed in PAGES.items() for role in Role]
 
@@ -59,6 +62,8 @@ def test_each_role_has_its_own_dashboard(client_as, role):
             Role.MANAGER,
             [
                 "Dashboard",
+                "Caseload",
+                "Follow-ups",
                 "Triage",
                 "Waiting list",
                 "Call lists",
@@ -68,7 +73,18 @@ def test_each_role_has_its_own_dashboard(client_as, role):
                 "Audit log",
             ],
         ),
-        (Role.LINK_WORKER, ["Dashboard", "Triage", "Waiting list", "Call lists", "Directory"]),
+        (
+            Role.LINK_WORKER,
+            [
+                "Dashboard",
+                "Caseload",
+                "Follow-ups",
+                "Triage",
+                "Waiting list",
+                "Call lists",
+                "Directory",
+            ],
+        ),
         (Role.REFERRER, ["Dashboard", "Your referrals", "Directory"]),
         (Role.PROVIDER, ["Dashboard", "Directory", "Your listings"]),
         (Role.COMMISSIONER, ["Dashboard", "Directory"]),

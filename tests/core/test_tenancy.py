@@ -267,7 +267,166 @@ def _other_consent(other_scheme):
     return {**kwargs, "consent_id": consent.pk}, state
 
 
+def _other_case_record(other_scheme):
+    """Another scheme's case, its person in a household with someone else."""
+    from linkwell.people.models import Household
+    from tests.factories import CaseFactory, PersonFactory
+
+    household = Household.objects.create(scheme=other_scheme, name="Their family")
+    case = CaseFactory(scheme=other_scheme, person__household=household)
+    PersonFactory(scheme=other_scheme, household=household)
+
+    def state():
+        case.refresh_from_db()
+        return (
+            case.status,
+            case.version,
+            case.contacts.count(),
+            case.notes.count(),
+            sorted(str(pk) for pk in case.household_members.values_list("pk", flat=True)),
+        )
+
+    return {"case_id": case.pk}, state
+
+
+def _other_case_to_assign(other_scheme):
+    """Another scheme's case, with a follow-up due, and a link worker of theirs to give it to."""
+    from linkwell.casework.models import CaseAssignment
+    from tests.factories import CaseFactory, FollowUpFactory
+
+    case = CaseFactory(scheme=other_scheme)
+    FollowUpFactory(case=case)
+    MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER)
+
+    def state():
+        case.refresh_from_db()
+        return (
+            case.worker_id,
+            case.version,
+            sorted(str(f.worker_id) for f in case.followups.all()),
+            CaseAssignment.objects.filter(case=case).count(),
+        )
+
+    return {"case_id": case.pk}, state
+
+
+def _other_plan(other_scheme):
+    """Another scheme's case with a what-matters conversation under way, a need and a goal."""
+    from linkwell.casework.models import Assessment, Goal, Need, PlanSupport
+    from linkwell.directory.taxonomy import term_id
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(scheme=other_scheme)
+    talk = Assessment.objects.create(case=case)
+    need = Need.objects.create(
+        case=case, area_id=term_id("housing"), severity=2, in_their_words="Damp", assessment=talk
+    )
+    goal = Goal.objects.create(case=case, text="Move somewhere dry")
+
+    def state():
+        return (
+            list(Assessment.objects.filter(case=case).values_list("completed_at", "what_matters")),
+            list(
+                Need.objects.filter(case=case).values_list("severity", "in_their_words", "version")
+            ),
+            list(Goal.objects.filter(case=case).values_list("text", "progress", "version")),
+            PlanSupport.objects.filter(case=case).count(),
+        )
+
+    return {"case": case, "talk": talk, "need": need, "goal": goal}, state
+
+
+def _plan_case(other_scheme):
+    made, state = _other_plan(other_scheme)
+    return {"case_id": made["case"].pk}, state
+
+
+def _plan_step(other_scheme):
+    made, state = _other_plan(other_scheme)
+    return {"case_id": made["case"].pk, "step": 1}, state
+
+
+def _plan_assessment(other_scheme):
+    made, state = _other_plan(other_scheme)
+    return {"case_id": made["case"].pk, "assessment_id": made["talk"].pk}, state
+
+
+def _plan_need(other_scheme):
+    made, state = _other_plan(other_scheme)
+    return {"case_id": made["case"].pk, "need_id": made["need"].pk}, state
+
+
+def _plan_goal(other_scheme):
+    made, state = _other_plan(other_scheme)
+    return {"case_id": made["case"].pk, "goal_id": made["goal"].pk}, state
+
+
+def _other_case_with_followup(other_scheme, *, closed=False):
+    """Another scheme's case (closed, if asked) with a follow-up due, its person agreeing to
+    everything: a close, a reopen, a schedule or a done would each change something."""
+    from django.utils import timezone
+
+    from linkwell.casework.models import FollowUp
+    from linkwell.people.models import Consent
+    from tests.factories import CaseFactory, FollowUpFactory
+
+    extra = {"closed_at": timezone.now(), "closing_reason": "goals_met"} if closed else {}
+    case = CaseFactory(scheme=other_scheme, status="closed" if closed else "active", **extra)
+    followup = FollowUpFactory(case=case)
+    for scope in ("contact", "share_referrer"):
+        Consent.objects.create(person=case.person, scope=scope, method="verbal")
+
+    def state():
+        case.refresh_from_db()
+        return (
+            case.status,
+            case.version,
+            case.closed_at,
+            sorted(FollowUp.objects.filter(case=case).values_list("status", "due_on")),
+        )
+
+    return case, followup, state
+
+
+def _other_open_case(other_scheme):
+    case, _, state = _other_case_with_followup(other_scheme)
+    return {"case_id": case.pk}, state
+
+
+def _other_closed_case(other_scheme):
+    case, _, state = _other_case_with_followup(other_scheme, closed=True)
+    return {"case_id": case.pk}, state
+
+
+def _other_followup(other_scheme):
+    case, followup, state = _other_case_with_followup(other_scheme)
+    return {"case_id": case.pk, "followup_id": followup.pk}, state
+
+
+def _other_contacted_referral(other_scheme):
+    """Another scheme's contacted referral, assigned: opening its case would accept it."""
+    from linkwell.casework.models import Case
+    from tests.factories import ReferralFactory
+
+    worker = MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER).user
+    referral = ReferralFactory(scheme=other_scheme, status="contacted", assigned_to=worker)
+
+    def state():
+        referral.refresh_from_db()
+        return (referral.status, Case.objects.filter(referral=referral).count())
+
+    return {"referral_id": referral.pk}, state
+
+
 OBJECT_URLS = {
+    "casework:assessment": (_plan_case, ["get"], Role.LINK_WORKER),
+    "casework:assessment_step": (_plan_step, ["get", "post"], Role.LINK_WORKER),
+    "casework:assessment_finish": (_plan_case, ["get", "post"], Role.LINK_WORKER),
+    "casework:assessment_summary": (_plan_assessment, ["get"], Role.LINK_WORKER),
+    "casework:need_edit": (_plan_need, ["get", "post"], Role.LINK_WORKER),
+    "casework:goal_add": (_plan_case, ["get", "post"], Role.LINK_WORKER),
+    "casework:goal_edit": (_plan_goal, ["get", "post"], Role.LINK_WORKER),
+    "casework:support_add": (_plan_case, ["get", "post"], Role.LINK_WORKER),
     "referrals:detail": (_other_referral_ids, ["get"], Role.MANAGER),
     "referrals:assign": (_other_referral_ids, ["post"], Role.MANAGER),
     "referrals:move": (_other_referral_ids, ["post"], Role.MANAGER),
@@ -277,6 +436,18 @@ OBJECT_URLS = {
     "referrals:duplicate": (_other_referral_ids, ["post"], Role.LINK_WORKER),
     "referrals:household": (_other_referral_ids, ["post"], Role.LINK_WORKER),
     "referrals:edit": (_other_referral_ids, ["post"], Role.MANAGER),
+    "referrals:open_case": (_other_contacted_referral, ["post"], Role.MANAGER),
+    "casework:followup_add": (_other_open_case, ["get", "post"], Role.LINK_WORKER),
+    "casework:followup_done": (_other_followup, ["post"], Role.LINK_WORKER),
+    "casework:close": (_other_open_case, ["get", "post"], Role.LINK_WORKER),
+    "casework:reopen": (_other_closed_case, ["post"], Role.LINK_WORKER),
+    "casework:detail": (_other_case_record, ["get"], Role.MANAGER),
+    "casework:assign": (_other_case_to_assign, ["post"], Role.MANAGER),
+    "casework:timeline": (_other_case_record, ["get"], Role.LINK_WORKER),
+    "casework:contact_add": (_other_case_record, ["get", "post"], Role.LINK_WORKER),
+    "casework:note_add": (_other_case_record, ["get", "post"], Role.LINK_WORKER),
+    "casework:move": (_other_case_record, ["get", "post"], Role.LINK_WORKER),
+    "casework:family": (_other_case_record, ["get", "post"], Role.LINK_WORKER),
     "core:member_detail": (_other_member, ["get", "post"], Role.MANAGER),
     "core:member_end": (_other_member, ["get", "post"], Role.ADMIN),
     "core:member_two_factor_reset": (_other_member, ["post"], Role.ADMIN),

@@ -29,14 +29,16 @@ from linkwell.core.views.util import apply_errors
 def dashboard(request):
     if request.membership is None:
         return render(request, "core/no_scheme.html", status=200)
+    from linkwell.casework.selectors_dashboard import dashboard_casework
     from linkwell.referrals.selectors import dashboard_referrals
 
     data = dashboard_for(membership=request.membership)
     referrals = dashboard_referrals(membership=request.membership)
+    casework = dashboard_casework(membership=request.membership)
     return render(
         request,
         f"core/dashboard/{request.membership.role}.html",
-        {"data": data, "referrals": referrals},
+        {"data": data, "referrals": referrals, "casework": casework},
     )
 
 
