@@ -221,3 +221,18 @@ def test_import_pages(page, live_server, scheme, settings, tmp_path):
     check(page, f"/directory/import/{done.pk}/")
     waiting = DirectoryImport.objects.create(scheme=scheme, source_label="feed")
     check(page, f"/directory/import/{waiting.pk}/")
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.LINK_WORKER])
+def test_pages_on_a_phone_fold_the_menu_into_more(page, live_server, scheme, role):
+    membership = MembershipFactory(scheme=scheme, role=role)
+    signed_in(page, live_server, membership.user)
+    page.set_viewport_size({"width": 375, "height": 800})
+    for url in ["/", "/cases/", "/referrals/triage/"]:
+        assert check(page, url).status == 200
+    more = page.get_by_role("button", name="Browse More")
+    expect(more).to_be_visible()
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".nhsuk-header__menu-list a", has_text="Directory")).to_be_visible()
+    assert axe_violations(page) == []
