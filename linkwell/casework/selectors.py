@@ -13,15 +13,21 @@ from linkwell.casework.models import Case, CaseAssignment, Note
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership, Role
 from linkwell.core.permissions import Perm, can, require
-from linkwell.referrals.selectors import site_limited
 
 
 def cases_for(membership: Membership) -> QuerySet[Case]:
-    """Every case this member may open: the scheme's cases (within their sites, if limited),
-    for those who work caseloads."""
+    """Every case this member may open: the scheme's cases (within their sites, if limited, and
+    any case they hold), for those who work caseloads."""
     require(membership, Perm.PERSON_DATA)
     require(membership, Perm.CASELOAD)
-    return site_limited(membership, Case.objects.filter(scheme_id=membership.scheme_id))
+    cases = Case.objects.filter(scheme_id=membership.scheme_id)
+    site_ids = [s.pk for s in membership.sites.all()]
+    if site_ids:
+        # Within their sites, and always the cases they hold (covering another site's person).
+        cases = cases.filter(
+            Q(site_id__in=site_ids) | Q(site__isnull=True) | Q(worker_id=membership.user_id)
+        )
+    return cases
 
 
 def case_get(*, membership: Membership, case_id) -> Case:

@@ -335,6 +335,7 @@ class _Builder:
         channel=None,
         match_choice=None,
         urgency="routine",
+        site=None,
     ):
         rng = self.rng
         matching = [r for r in REFERRERS if r[2] == source] or REFERRERS
@@ -361,9 +362,10 @@ class _Builder:
             consents[ConsentScope.SHARE_REFERRER] = {"method": "verbal"}
         if rng.random() < 0.7:
             consents[ConsentScope.REPORTING] = {"method": "verbal"}
+        drawn = rng.choice(self.sites)  # drawn even when `site` is given: the same demo each run
         req = services.IntakeRequest(
             scheme=self.scheme,
-            site=rng.choice(self.sites),
+            site=site or drawn,
             channel=channel,
             source_type=source,
             person=person,
@@ -514,6 +516,9 @@ def load_demo_referrals(*, scheme, workers, referrer, manager, seed: int = 2026)
     builder = _Builder(scheme=scheme, workers=workers, referrer=referrer, manager=manager, rng=rng)
     today = timezone.localdate()
     stories = []
+    # The case stories come in at the demo link worker's site, so the demo link worker can
+    # open the cases they hold.
+    story_site = scheme.sites.filter(memberships__user=workers[0]).order_by("name").first()
     for story in _stories(today):
         person = builder.person_data(
             story.given, story.family, story.born, story.digital, **story.extra
@@ -527,6 +532,7 @@ def load_demo_referrals(*, scheme, workers, referrer, manager, seed: int = 2026)
             flags=story.flags,
             channel=Channel.STAFF,
             urgency="soon" if story.flags else "routine",
+            site=story_site,
         )
         builder.progress(referral, story.status, story.days_ago)
         stories.append(referral)

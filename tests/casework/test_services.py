@@ -1308,6 +1308,17 @@ def test_a_member_limited_to_sites_sees_those_sites_cases_and_unsited_ones(schem
         selectors.case_get(membership=limited, case_id=in_south.pk)
 
 
+def test_a_site_limited_worker_sees_a_case_they_hold_at_another_site(scheme, member):
+    north, south = scheme.sites.get(name="North"), scheme.sites.get(name="South")
+    limited = member(Role.LINK_WORKER)
+    limited.sites.set([north])
+    covering = CaseFactory(scheme=scheme, site=south, worker=limited.user)
+    CaseFactory(scheme=scheme, site=south)
+
+    assert list(selectors.cases_for(limited)) == [covering]
+    assert selectors.case_get(membership=limited, case_id=covering.pk) == covering
+
+
 @pytest.mark.parametrize("role", [Role.REFERRER, Role.PROVIDER, Role.COMMISSIONER, Role.ADMIN])
 def test_roles_without_a_caseload_are_refused_cases(member, case, role):
     with pytest.raises(PermissionDenied):

@@ -1,5 +1,7 @@
 """The demo data: one scheme with two sites and a user per role, safe to load twice."""
 
+from datetime import timedelta
+
 from django.core.management import call_command
 from django.test import Client
 
@@ -8,6 +10,7 @@ from linkwell.core.models import LogEntry, Membership, Role, Scheme, Site, User
 
 
 def _counts():
+    from linkwell.casework import models as casework
     from linkwell.people.models import Consent, Person
     from linkwell.referrals.models import CampaignEntry, Referral, WaitingRoomLink
     from linkwell.resources.models import Resource
@@ -26,6 +29,15 @@ def _counts():
             CampaignEntry,
             WaitingRoomLink,
             Resource,
+            casework.Case,
+            casework.CaseAssignment,
+            casework.Contact,
+            casework.Need,
+            casework.Goal,
+            casework.GoalProgress,
+            casework.PlanSupport,
+            casework.Note,
+            casework.FollowUp,
         )
     ]
 
@@ -126,3 +138,120 @@ def test_seed_demo_has_the_referral_pathway(db, capsys):
     assert CallOutcome.REFERRAL_CREATED in called
     assert Resource.objects.filter(scheme=demo, is_demo=True).count() >= 15
     assert "/waiting-room/" in capsys.readouterr().out
+
+
+STORIES = [
+    ("Aled", "Pritchard"),
+    ("Carol", "Jenkins"),
+    ("Tess", "Morgan"),
+    ("Bashir", "Rahimi"),
+    ("Edna", "Hughes"),
+]
+
+
+def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, capsys):
+    from django.utils import timezone
+
+    from linkwell.casework.models import Case, Contact
+    from linkwell.casework.states import (
+        CaseStatus,
+        FollowUpKind,
+        FollowUpStatus,
+        GoalStatus,
+        Recurrence,
+        SupportDecision,
+    )
+    from linkwell.referrals.states import Status
+
+    call_command("seed_demo")
+    demo = Scheme.objects.get(slug="demo")
+    worker = User.objects.get(email=demo_email(Role.LINK_WORKER))
+    now = timezone.now()
+    cases = {}
+    for given, family in STORIES:
+        case = Case.objects.get(scheme=demo, person__given_name=given, person__family_name=family)
+        cases[given] = case
+        assert case.worker == worker, given
+        assert case.status != CaseStatus.CLOSED, given
+        assert case.referral.status == Status.ACCEPTED, given
+        contacts = list(case.contacts.all())
+        assert contacts, given
+        assert all(case.opened_at <= c.at <= now for c in contacts), given
+        assessment = case.assessments.get()
+        assert assessment.completed_at and assessment.what_matters, given
+        needs = list(case.needs.all())
+        assert len(needs) >= 3 and all(n.in_their_words for n in needs), given
+        assert case.goals.exists(), given
+        assert case.supports.filter(decision=SupportDecision.CHOSEN).count() >= 3, given
+        # Each story has something due next (Bashir: his final review).
+        assert case.followups.filter(status=FollowUpStatus.DUE).exists(), given
+    # History spread over the weeks since the referral, not all written today.
+    assert cases["Aled"].contacts.count() >= 6
+    assert cases["Aled"].contacts.filter(at__lt=now - timedelta(days=28)).exists()
+    aled_calls = cases["Aled"].followups.filter(recurrence=Recurrence.WEEKLY)
+    assert aled_calls.filter(status=FollowUpStatus.DONE).count() >= 4
+    assert aled_calls.filter(status=FollowUpStatus.DUE).count() == 1
+    carol_checks = cases["Carol"].followups.filter(kind=FollowUpKind.CHECK_REFERRAL)
+    assert carol_checks.exclude(status=FollowUpStatus.DUE).count() == 4
+    # Tess: her children are part of the case, and the support she declined is kept, with why,
+    # in her words.
+    tess = cases["Tess"]
+    assert tess.household_members.count() == 3
+    declined = tess.supports.get(decision=SupportDecision.DECLINED)
+    assert "take the kids" in declined.in_their_words
+    # Mr B: a safeguarding note, setbacks (a pause), and goals achieved or partly at the end.
+    bashir = cases["Bashir"]
+    assert bashir.notes.filter(is_safeguarding=True).count() == 1
+    assert bashir.events.filter(to_status=CaseStatus.PAUSED).exists()
+    assert bashir.status == CaseStatus.CLOSING
+    assert bashir.goals.filter(status=GoalStatus.ACHIEVED).exists()
+    assert bashir.goals.filter(status=GoalStatus.PARTLY).exists()
+    assert bashir.supports.filter(decision=SupportDecision.CHOSEN).count() >= 8
+    assert bashir.contacts.count() >= 10
+    # Edna's case was opened from her contacted referral; she walks with her neighbour.
+    assert cases["Edna"].goals.filter(text__icontains="walks with my neighbour").exists()
+    # Everything was written through the services: each contact has its audit entry.
+    contacts = Contact.objects.filter(case__scheme=demo).count()
+    assert LogEntry.objects.filter(scheme=demo, action="case.contact_recorded").count() == contacts
+    assert "Cases:" in capsys.readouterr().out
+
+
+def test_seed_demo_gives_the_demo_link_worker_a_caseload(db):
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from linkwell.casework.models import Case, FollowUp
+    from linkwell.casework.selectors import cases_for
+    from linkwell.casework.states import ON_CASELOAD, CaseStatus, ClosingReason, FollowUpStatus
+
+    call_command("seed_demo")
+    demo = Scheme.objects.get(slug="demo")
+    worker = User.objects.get(email=demo_email(Role.LINK_WORKER))
+    cases = Case.objects.filter(scheme=demo)
+    theirs = cases.filter(worker=worker, status__in=ON_CASELOAD)
+    assert 35 <= theirs.count() <= 45
+    due = FollowUp.objects.filter(case__in=theirs, status=FollowUpStatus.DUE)
+    overdue = due.filter(due_on__lt=timezone.localdate())
+    assert 1 <= overdue.count() <= 12
+    assert overdue.values("case").distinct().count() < theirs.count()
+    # Some of their cases have nothing scheduled; some were handed over from a colleague.
+    assert theirs.exclude(followups__status=FollowUpStatus.DUE).exists()
+    assert theirs.filter(assignments__previous_worker__isnull=False).exists()
+    # Histories vary: from one contact to eight or more.
+    contacts = sorted(theirs.annotate(n=Count("contacts")).values_list("n", flat=True))
+    assert contacts[0] <= 2 and contacts[-1] >= 8
+    # The other link workers share the rest.
+    for handle in ("kwame", "sian"):
+        assert cases.filter(worker__email__startswith=handle, status__in=ON_CASELOAD).count() > 15
+    # Each link worker holds cases at the sites they work at, so they can open every one.
+    for membership in Membership.objects.filter(scheme=demo, role=Role.LINK_WORKER):
+        held = cases.filter(worker=membership.user)
+        assert held.exists()
+        assert cases_for(membership).filter(worker=membership.user).count() == held.count()
+    # About thirty older cases are closed, mostly with goals met, and no referrer was written to.
+    closed = cases.filter(status=CaseStatus.CLOSED)
+    assert 25 <= closed.count() <= 40
+    reasons = dict(closed.values_list("closing_reason").annotate(n=Count("id")))
+    assert reasons[ClosingReason.GOALS_MET] > closed.count() // 2
+    assert len(reasons) >= 4
+    assert not cases.filter(referrer_told_at__isnull=False).exists()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from linkwell.casework.demo import load_demo_casework
 from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
 from linkwell.directory.demo import load_demo_directory
@@ -109,6 +110,7 @@ class Command(BaseCommand):
                     callers=workers[:2],
                     manager=manager,
                 )
+            casework = load_demo_casework(scheme=scheme, workers=workers, manager=manager)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
         width = max(len(demo_email(r)) for r in DEMO_PEOPLE)
@@ -125,6 +127,12 @@ class Command(BaseCommand):
             f"{directory['organizations']} organisations. People: {referrals['people']}, "
             f"referrals: {scheme.referrals.count()}. Waiting-room resources: {resources}. "
             f"Self-referral page: /refer/{scheme.slug}/."
+        )
+        self.stdout.write(
+            f"Cases: {casework['open']} open, {casework['closed']} closed. "
+            f"{workers[0].full_name} ({workers[0].email}) holds {casework['theirs']} open "
+            f"cases, {casework['overdue']} with follow-ups overdue; the five case stories "
+            "are among them."
         )
 
     def _scheme(self, slug, name, site_names):
