@@ -189,8 +189,11 @@ class MoveForm(NHSUKFormMixin, forms.Form):
         # A posted form accepts any move: the service checks the version first (someone else
         # may have changed the case meanwhile), then whether the move is allowed now.
         moves = list(self.LABELS) if self.is_bound else states.allowed_moves(case.status)
+        labels = dict(self.LABELS)
+        if case.status == CaseStatus.OPEN:  # nothing to resume yet: work is starting
+            labels[CaseStatus.ACTIVE] = "Active (work has started)"
         self.fields["to"].choices = [
-            (s.value, self.LABELS.get(s, s.label)) for s in moves if s != CaseStatus.CLOSED
+            (s.value, labels.get(s, s.label)) for s in moves if s != CaseStatus.CLOSED
         ]
 
 

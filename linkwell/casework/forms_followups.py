@@ -10,7 +10,7 @@ from linkwell.casework.states import ClosingReason, FollowUpKind, Recurrence
 from linkwell.core.forms import NHSUKFormMixin
 from linkwell.referrals.forms import AssignForm
 
-_DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"})
+_DATE = forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}, format="%Y-%m-%d")
 _TIME = forms.TimeInput(
     attrs={"type": "time", "class": "nhsuk-input nhsuk-input--width-5"}, format="%H:%M"
 )
@@ -120,6 +120,11 @@ class ReopenForm(NHSUKFormMixin, forms.Form):
 class OpenCaseForm(AssignForm):
     """Accepting a contacted referral: which link worker will hold the person's case."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, loads, **kwargs):
+        super().__init__(*args, loads=loads, **kwargs)
         self.fields["assigned_to"].label = "Link worker who will hold the case"
+        # The counts beside each name are referrals still in progress, not cases held: say so.
+        self.fields["assigned_to"].choices = [("", "Choose a link worker")] + [
+            (str(load.user.pk), f"{load.user.full_name} ({load.open} referrals in progress)")
+            for load in loads
+        ]

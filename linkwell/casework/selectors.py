@@ -13,6 +13,7 @@ from linkwell.casework.models import Case, CaseAssignment, Note
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership, Role
 from linkwell.core.permissions import Perm, can, require
+from linkwell.referrals.selectors import site_limited
 
 
 def cases_for(membership: Membership) -> QuerySet[Case]:
@@ -20,14 +21,12 @@ def cases_for(membership: Membership) -> QuerySet[Case]:
     any case they hold), for those who work caseloads."""
     require(membership, Perm.PERSON_DATA)
     require(membership, Perm.CASELOAD)
-    cases = Case.objects.filter(scheme_id=membership.scheme_id)
-    site_ids = [s.pk for s in membership.sites.all()]
-    if site_ids:
-        # Within their sites, and always the cases they hold (covering another site's person).
-        cases = cases.filter(
-            Q(site_id__in=site_ids) | Q(site__isnull=True) | Q(worker_id=membership.user_id)
-        )
-    return cases
+    # Within their sites, and always the cases they hold (covering another site's person).
+    return site_limited(
+        membership,
+        Case.objects.filter(scheme_id=membership.scheme_id),
+        own=Q(worker_id=membership.user_id),
+    )
 
 
 def case_get(*, membership: Membership, case_id) -> Case:
@@ -41,9 +40,9 @@ def case_get(*, membership: Membership, case_id) -> Case:
 def case_detail(*, membership: Membership, case_id) -> Case:
     """One case with what its record page shows at the top; the read is audited."""
     case = get_object_or_404(
-        cases_for(membership).select_related(
-            "person__household", "scheme", "site", "worker", "referral__referred_by"
-        ),
+        cases_for(membership)
+        .select_related("person__household", "scheme", "site", "worker", "referral__referred_by")
+        .prefetch_related("referral__reasons"),
         pk=case_id,
     )
     log_action(membership.user, "case.viewed", case)

@@ -14,6 +14,8 @@ from linkwell.casework.selectors import cases_for
 from linkwell.casework.states import ON_CASELOAD, FollowUpStatus
 from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, can
+from linkwell.referrals.selectors import referrals_for
+from linkwell.referrals.states import Status as ReferralStatus
 
 # A case nobody has spoken to for this long is shown as needing attention.
 QUIET_DAYS = 28
@@ -25,6 +27,7 @@ class CaseworkFigures:
     due_today: int = 0
     overdue: int = 0
     quiet: int = 0  # open cases with no contact in QUIET_DAYS
+    to_accept: int = 0  # referrals of theirs reached and waiting for a case to be opened
     team_open: int | None = None
     team_overdue: int | None = None
 
@@ -47,7 +50,14 @@ def dashboard_casework(*, membership: Membership) -> CaseworkFigures | None:
         due_today=Count("id", filter=Q(due_on=today)),
         overdue=Count("id", filter=Q(due_on__lt=today)),
     )
-    figures = CaseworkFigures(**mine, **my_due)
+    to_accept = (
+        referrals_for(membership)
+        .filter(status=ReferralStatus.CONTACTED, assigned_to_id=membership.user_id)
+        .count()
+        if can(membership, Perm.REFERRAL_TRIAGE)
+        else 0
+    )
+    figures = CaseworkFigures(**mine, **my_due, to_accept=to_accept)
     if can(membership, Perm.CASELOAD_MANAGE):
         figures.team_open = open_cases.count()
         figures.team_overdue = due.filter(due_on__lt=today).count()

@@ -785,7 +785,11 @@ class OpenFollowUps(ApplicationError):
             "case_open_followups",
             f"{count} {noun} still due. Confirm that they should be cancelled when the case "
             "closes.",
-            fields={"cancel_followups": [f"{count} {noun} still due: confirm to cancel them."]},
+            fields={
+                "cancel_followups": [
+                    f"{count} {noun} still due: confirm to cancel {'it' if count == 1 else 'them'}."
+                ]
+            },
         )
         self.count = count
 

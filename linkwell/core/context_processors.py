@@ -47,8 +47,14 @@ def shell(request):
     for label, name, perm in NAVIGATION:
         if can(membership, perm):
             url = reverse(name)
-            current = path == url or (url != "/" and path.startswith(url))
-            navigation.append({"label": label, "url": url, "current": current})
+            navigation.append({"label": label, "url": url, "current": False})
+    # The current item is the one whose address is the longest start of this page's (so
+    # /cases/follow-ups/ is "Follow-ups", not also "Caseload" at /cases/).
+    matching = [
+        i for i in navigation if path == i["url"] or (i["url"] != "/" and path.startswith(i["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["current"] = True
     return {
         "membership": membership,
         "can": _Can(membership),

@@ -41,11 +41,13 @@ FAILED_OUTCOMES = [
 _URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 
 
-def site_limited(membership: Membership, qs: QuerySet) -> QuerySet:
-    """A member limited to some sites sees those sites' referrals and those with no site."""
+def site_limited(membership: Membership, qs: QuerySet, *, own: Q | None = None) -> QuerySet:
+    """A member limited to some sites sees those sites' records and those with no site, and
+    (with `own`) always the ones given to them, wherever they are."""
     site_ids = [s.pk for s in membership.sites.all()]
     if site_ids:
-        qs = qs.filter(Q(site_id__in=site_ids) | Q(site__isnull=True))
+        allowed = Q(site_id__in=site_ids) | Q(site__isnull=True)
+        qs = qs.filter(allowed | own if own is not None else allowed)
     return qs
 
 
@@ -57,7 +59,7 @@ def referrals_for(membership: Membership) -> QuerySet[Referral]:
         return qs.filter(referred_by_id=membership.user_id)
     if not can(membership, Perm.REFERRAL_TRIAGE):
         return qs.none()
-    return site_limited(membership, qs)
+    return site_limited(membership, qs, own=Q(assigned_to_id=membership.user_id))
 
 
 def _with_list_data(qs: QuerySet[Referral], scheme: Scheme) -> QuerySet[Referral]:
@@ -99,13 +101,18 @@ def _urgency_rank():
 
 
 def waiting_list(
-    *, membership: Membership, worker_id=None, site_id=None, suggested_only: bool = False
+    *,
+    membership: Membership,
+    worker_id=None,
+    site_id=None,
+    suggested_only: bool = False,
+    contacted: bool = False,
 ) -> QuerySet:
-    """Referrals assigned and waiting for first contact (and those where contact failed)."""
+    """Referrals assigned and waiting for first contact (and those where contact failed); or,
+    with `contacted`, those reached and waiting to be accepted (a case opened) or declined."""
     require(membership, Perm.REFERRAL_TRIAGE)
-    qs = referrals_for(membership).filter(
-        status__in=[Status.TRIAGED, Status.WAITING], assigned_to__isnull=False
-    )
+    statuses = [Status.CONTACTED] if contacted else [Status.TRIAGED, Status.WAITING]
+    qs = referrals_for(membership).filter(status__in=statuses, assigned_to__isnull=False)
     if worker_id:
         qs = qs.filter(assigned_to_id=worker_id)
     if site_id:

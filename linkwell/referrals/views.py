@@ -256,11 +256,13 @@ def waiting(request):
     membership = request.membership
     scheme = membership.scheme
     mine = request.GET.get("who", "mine" if membership.role == Role.LINK_WORKER else "all")
-    suggested = request.GET.get("suggested") == "1"
+    contacted = request.GET.get("stage") == "contacted"
+    suggested = request.GET.get("suggested") == "1" and not contacted
     qs = selectors.waiting_list(
         membership=membership,
         worker_id=request.user.pk if mine == "mine" else None,
         suggested_only=suggested,
+        contacted=contacted,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -276,6 +278,7 @@ def waiting(request):
             "rows": rows,
             "who": mine,
             "suggested": suggested,
+            "contacted": contacted,
             "crumbs": _crumbs(),
         },
     )

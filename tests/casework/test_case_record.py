@@ -650,3 +650,23 @@ def test_no_household_points_to_the_referral(client_as, scheme):
     html = client.get(_url(case, "family/")).content.decode()
     assert "is not linked to a household" in html
     assert f'href="/referrals/{case.referral_id}/"' in html
+
+
+def test_the_record_names_the_referral_and_its_reasons_without_its_old_urgency(client_as, scheme):
+    client = client_as(Role.MANAGER)
+    case = CaseFactory(scheme=scheme)
+    case.referral.urgency = "soon"
+    case.referral.save()
+    case.referral.reasons.set([TaxonomyTerm.objects.get(pk=term_id("digital-skills"))])
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f'href="/referrals/{case.referral.pk}/" data-testid="case-referral"' in page
+    assert "Digital skills; urgency when referred: soon (within a week)" in page
+    assert 'nhsuk-tag--orange">Soon<' not in page
+
+
+def test_only_the_page_s_own_menu_item_is_current(client_as):
+    client = client_as(Role.LINK_WORKER)
+    navigation = client.get("/cases/follow-ups/").context["navigation"]
+    assert [i["label"] for i in navigation if i["current"]] == ["Follow-ups"]
+    navigation = client.get("/cases/").context["navigation"]
+    assert [i["label"] for i in navigation if i["current"]] == ["Caseload"]

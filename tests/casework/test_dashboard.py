@@ -62,3 +62,17 @@ def test_the_link_workers_dashboard_shows_what_is_due(client_as, scheme):
     assert 'data-testid="open-cases">1 open case<' in page
     assert "1 overdue" in page
     assert 'href="/cases/follow-ups/"' in page
+
+
+def test_referrals_reached_but_without_a_case_are_counted_and_listed(client_as, scheme):
+    from tests.factories import ReferralFactory
+
+    client = client_as(Role.LINK_WORKER)
+    me = client.session["_auth_user_id"]
+    reached = ReferralFactory(scheme=scheme, status="contacted", assigned_to_id=me)
+    ReferralFactory(scheme=scheme, status="contacted")  # someone else's
+    ReferralFactory(scheme=scheme, status="waiting", assigned_to_id=me)
+    page = client.get("/").content.decode()
+    assert "1 contacted, ready to open a case" in page
+    listing = client.get("/referrals/waiting/?who=mine&stage=contacted")
+    assert [r.pk for r, _age, _suggest in listing.context["rows"]] == [reached.pk]

@@ -4,6 +4,7 @@ referral's page (contact attempts, status, consent, merging), and the referrer's
 from datetime import date, timedelta
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -479,3 +480,16 @@ def test_a_manager_limited_to_a_site_sees_that_sites_waiting_times(member, schem
     figures = {f.label: f for f in client.get("/").context["referrals"]["waiting_figures"]}
     assert set(figures) == {"Your sites", "North"}
     assert figures["Your sites"].waiting == figures["North"].waiting == 1
+
+
+def test_a_site_limited_worker_can_open_a_referral_given_to_them_at_another_site(member, scheme):
+    from tests.conftest import sign_in
+
+    north, south = scheme.sites.order_by("name")
+    limited = member(Role.LINK_WORKER)
+    limited.sites.set([north])
+    theirs = ReferralFactory(scheme=scheme, site=south, assigned_to=limited.user)
+    someone_elses = ReferralFactory(scheme=scheme, site=south)
+    client = sign_in(Client(), limited.user)
+    assert client.get(f"/referrals/{theirs.pk}/").status_code == 200
+    assert client.get(f"/referrals/{someone_elses.pk}/").status_code == 404
