@@ -185,11 +185,16 @@ def need_in_area(case: Case, area_id: UUID) -> Need | None:
     return Need.objects.filter(case=case, area_id=area_id).first()
 
 
-def conversation_needs(assessment: Assessment) -> list[Need]:
-    """What was recorded in this conversation, in conversation order."""
+def in_conversation_order(needs) -> list[Need]:
+    """Needs (with their areas loaded) in the order the conversation asks about them."""
     order = {s.area_id: s.number for s in STEPS}
-    needs = list(Need.objects.filter(assessment=assessment).select_related("area"))
     return sorted(needs, key=lambda n: (order.get(n.area_id, TOTAL + 1), n.area.name))
+
+
+def case_needs(case: Case) -> list[Need]:
+    """Every need the case has now, whichever conversation (or plan edit) recorded it, in
+    conversation order."""
+    return in_conversation_order(Need.objects.filter(case=case).select_related("area"))
 
 
 def assessment_of(case: Case, assessment_id) -> Assessment:

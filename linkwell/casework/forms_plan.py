@@ -30,9 +30,18 @@ def _target_date(label: str = "Target date (optional)"):
         label=label,
         required=False,
         help_text="When they would like to have done it by. For example, 2026-11-30",
-        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
+        # ISO format: a date input shows nothing for the en-GB "20/12/2026".
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "nhsuk-input--width-10"}, format="%Y-%m-%d"
+        ),
         error_messages={"invalid": "Enter a real date, like 2026-11-30"},
     )
+
+
+def _service_label(service) -> str:
+    """The listing's name and its organisation's, once (some names already end with it)."""
+    suffix = f"({service.organization.name})"
+    return service.name if service.name.endswith(suffix) else f"{service.name} {suffix}"
 
 
 class NeedForm(NHSUKFormMixin, forms.Form):
@@ -172,7 +181,7 @@ class SupportForm(NHSUKFormMixin, forms.Form):
         ]
         self._services = {str(s.pk): s for s in services}
         self.fields["service"].choices = [
-            (key, f"{s.name} ({s.organization.name})") for key, s in self._services.items()
+            (key, _service_label(s)) for key, s in self._services.items()
         ]
 
     def clean(self):

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linkwell.casework import assessment as conversation
@@ -109,6 +110,9 @@ def assessment_begin(request, case_id):
     except ApplicationError as error:
         if not _is_closed_error(error):
             raise
+        summary = _finished_summary(case)
+        if summary is not None:  # nothing to carry on: what they said, read-only
+            return summary
         return _closed(request, case, "casework/assessment_step.html", error, step=None)
     next_open = conversation.first_open_step(
         answered=conversation.answered_areas(current), skipped=_skipped(request, current)
@@ -116,6 +120,14 @@ def assessment_begin(request, case_id):
     if next_open is None:
         return redirect("casework:assessment_finish", case_id=case.pk)
     return redirect("casework:assessment_step", case_id=case.pk, step=next_open.number)
+
+
+def _finished_summary(case: Case):
+    """A redirect to the case's latest finished conversation's summary, or None."""
+    done = conversation.latest_finished(case)
+    if done is None:
+        return None
+    return redirect("casework:assessment_summary", case_id=case.pk, assessment_id=done.pk)
 
 
 def _attempt(action):
@@ -167,11 +179,24 @@ def _step_url(case: Case, step) -> str:
     return reverse("casework:assessment_step", args=[case.pk, step.number])
 
 
+def _finish_url(case: Case) -> str:
+    return reverse("casework:assessment_finish", args=[case.pk])
+
+
+def _nothing_new(data, need) -> bool:
+    """Whether a step was posted with nothing to record: left blank, or just as it was."""
+    severity = (data.get("severity") or "").strip()
+    words = (data.get("in_their_words") or "").strip()
+    if need is None:
+        return not severity and not words
+    return severity == str(need.severity) and words == need.in_their_words
+
+
 def _after(case: Case, step) -> str:
     """Where "Save and continue" and "Skip" lead: the next area, or the finish."""
     following = conversation.step(step.number + 1)
     if following is None:
-        return reverse("casework:assessment_finish", args=[case.pk])
+        return _finish_url(case)
     return _step_url(case, following)
 
 
@@ -194,15 +219,21 @@ def assessment_step(request, case_id, step):
     status = 200
     if request.method == "POST":
         skipped = _skipped(request, under_way)
-        if request.POST.get("action") == "skip":
+        action = request.POST.get("action")
+        if action == "skip":
             _remember_skipped(request, under_way, skipped | {current.code})
             return redirect(_after(case, current))
+        # Finishing early: what was entered on this step is saved first; the areas after it
+        # are simply not asked.
+        finishing = action == "finish"
+        if finishing and _nothing_new(request.POST, need):
+            return redirect(_finish_url(case))
         status = 400
         if form.is_valid():
             _, error = _set_need(request, case, form, area_id=current.area_id, assessment=under_way)
             if error is None:
                 _remember_skipped(request, under_way, skipped - {current.code})
-                return redirect(_after(case, current))
+                return redirect(_finish_url(case) if finishing else _after(case, current))
             if _is_closed_error(error):
                 return _closed(request, case, template, error, step=current)
             if isinstance(error, services.EditConflict):
@@ -232,7 +263,8 @@ def assessment_finish(request, case_id):
     case = _case(request, case_id)
     template = "casework/assessment_finish.html"
     if case.is_closed:
-        return _closed(request, case, template)
+        summary = _finished_summary(case) if request.method == "GET" else None
+        return summary or _closed(request, case, template)
     under_way = conversation.unfinished(case)
     if under_way is None:
         done = conversation.latest_finished(case)
@@ -261,12 +293,15 @@ def assessment_finish(request, case_id):
                 return _closed(request, case, template, error)
             apply_errors(form, error)
     steps = {s.area_id: s for s in conversation.STEPS}
-    needs = conversation.conversation_needs(under_way)
-    talked = [(need, steps.get(need.area_id)) for need in needs]
-    answered = {need.area_id for need in needs}
+    needs = conversation.case_needs(case)
+    talked = [(n, steps.get(n.area_id)) for n in needs if n.assessment_id == under_way.pk]
+    # Recorded before (by an earlier conversation or on the plan) and not changed in this one:
+    # still on their plan and in the summary, so never "nothing was recorded" when skipped.
+    earlier = [(n, steps.get(n.area_id)) for n in needs if n.assessment_id != under_way.pk]
+    recorded = {n.area_id for n in needs}
     skipped = _skipped(request, under_way)
     skipped_steps = [
-        s for s in conversation.STEPS if s.code in skipped and s.area_id not in answered
+        s for s in conversation.STEPS if s.code in skipped and s.area_id not in recorded
     ]
     return render(
         request,
@@ -275,6 +310,7 @@ def assessment_finish(request, case_id):
             case,
             form=form,
             talked=talked,
+            earlier=earlier,
             skipped_steps=skipped_steps,
             back_url=_step_url(case, conversation.STEPS[-1]),
         ),
@@ -285,7 +321,9 @@ def assessment_finish(request, case_id):
 @scheme_view(Perm.CASELOAD)
 @require_GET
 def assessment_summary(request, case_id, assessment_id):
-    """What the person told us, their goals and chosen supports: a page they can be given."""
+    """What the person told us, their goals and chosen supports: a page they can be given.
+    "What you told us" is the case's needs as they are now (whichever conversation recorded
+    them), leaving out areas that are not a concern and have no words."""
     case = selectors.case_detail(membership=request.membership, case_id=case_id)
     talk = conversation.assessment_of(case, assessment_id)
     talk.case = case
@@ -298,9 +336,12 @@ def assessment_summary(request, case_id, assessment_id):
             case,
             talk=talk,
             needs=[
-                n for n in conversation.conversation_needs(talk) if n.severity or n.in_their_words
+                n
+                for n in conversation.in_conversation_order(plan.needs)
+                if n.severity or n.in_their_words
             ],
             goals=[g for g in plan.goals if g.status != GoalStatus.DROPPED],
+            today=timezone.localdate(),
             chosen=plan.chosen,
             considering=plan.considering,
         ),

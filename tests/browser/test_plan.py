@@ -54,8 +54,14 @@ def test_plan_pages_pass_axe(page, live_server, scheme):
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_test_id("progress")).to_contain_text("Step 2 of 19")
 
-    # The finish, refused without their words, then the summary.
-    page.goto(f"{base}/what-matters/finish/")
+    # Finishing early from step 2 (housing recorded before: listed as such); the finish
+    # refused without their words, then the summary.
+    housing = services.need_area(term_id("housing"))
+    services.need_set(case=case, area=housing, severity=2, in_their_words="Damp flat", by=None)
+    page.get_by_role("button", name="Finish the conversation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish the conversation")
+    expect(page.get_by_test_id("talked")).to_contain_text("Tired all the time")
+    expect(page.get_by_test_id("earlier")).to_contain_text("Damp flat")
     _no_violations(page, "finish")
     page.get_by_role("button", name="Finish and see the summary").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
@@ -64,6 +70,7 @@ def test_plan_pages_pass_axe(page, live_server, scheme):
     page.get_by_role("button", name="Finish and see the summary").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("What you told us matters to you")
     expect(page.get_by_test_id("what-matters")).to_contain_text("My kids being happy")
+    expect(page.get_by_test_id("areas")).to_contain_text("Damp flat")
     _no_violations(page, "summary")
     # Printed, it leaves off the header, breadcrumbs, messages and footer.
     page.emulate_media(media="print")

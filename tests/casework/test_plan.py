@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from linkwell.casework import assessment as conversation
 from linkwell.casework import services
-from linkwell.casework.models import Assessment, Goal, Need, PlanSupport
+from linkwell.casework.models import Assessment, Case, Goal, Need, PlanSupport
 from linkwell.casework.selectors_plan import case_plan
 from linkwell.core.audit import LogEntry
 from linkwell.core.models import Role
@@ -143,6 +143,62 @@ def test_skipped_areas_are_offered_again_at_the_finish(worker, case):
     skipped = [s.code for s in response.context["skipped_steps"]]
     assert skipped == ["bereavement"]
     assert f'href="{_step_url(case, 3)}"' in response.content.decode()
+
+
+def _number(code):
+    return next(s.number for s in conversation.STEPS if s.code == code)
+
+
+def test_an_area_recorded_before_and_skipped_now_is_not_called_unrecorded(worker, case):
+    services.need_set(
+        case=case, area=_area("housing"), severity=3, in_their_words="The flat is damp", by=None
+    )
+    _started(worker, case)
+    worker.post(_step_url(case, _number("housing")), {"action": "skip"})
+    worker.post(_step_url(case, _number("food")), {"action": "skip"})
+    response = worker.get(reverse("casework:assessment_finish", args=[case.pk]))
+    assert [s.code for s in response.context["skipped_steps"]] == ["food"]
+    assert [n.area_id for n, _ in response.context["earlier"]] == [term_id("housing")]
+    assert response.context["talked"] == []
+    content = response.content.decode()
+    assert 'data-testid="earlier"' in content and "The flat is damp" in content
+    skipped_list = content.split('data-testid="skipped"')[1].split("</ul>")[0]
+    assert "Food" in skipped_list and "Housing" not in skipped_list
+
+
+def test_finishing_early_from_a_step(worker, case):
+    talk = _started(worker, case)
+    finish = reverse("casework:assessment_finish", args=[case.pk])
+    assert 'name="action" value="finish"' in worker.get(_step_url(case, 1)).content.decode()
+    # What was written on the step is saved first.
+    response = worker.post(
+        _step_url(case, 1), {"action": "finish", "severity": "2", "in_their_words": "Tired"}
+    )
+    assert response["Location"] == finish
+    need = Need.objects.get(case=case)
+    assert (need.severity, need.in_their_words, need.assessment) == (2, "Tired", talk)
+    # Words without a severity are refused, as on "Save and continue".
+    response = worker.post(_step_url(case, 2), {"action": "finish", "in_their_words": "Alone"})
+    assert response.status_code == 400
+    # A blank step records nothing; the areas after it are not asked, nor called skipped.
+    response = worker.post(_step_url(case, 2), {"action": "finish", "version": "0"})
+    assert response["Location"] == finish
+    assert Need.objects.count() == 1
+    response = worker.get(finish)
+    assert response.context["skipped_steps"] == []
+    assert [n.area_id for n, _ in response.context["talked"]] == [term_id("mental-wellbeing")]
+
+
+def test_finishing_early_leaves_an_unchanged_earlier_need_alone(worker, case):
+    services.need_set(case=case, area=_area("loneliness"), severity=1, in_their_words="Ok", by=None)
+    _started(worker, case)
+    response = worker.post(
+        _step_url(case, 2),
+        {"action": "finish", "severity": "1", "in_their_words": "Ok", "version": "1"},
+    )
+    assert response["Location"] == reverse("casework:assessment_finish", args=[case.pk])
+    need = Need.objects.get(case=case)
+    assert (need.version, need.assessment) == (1, None)
 
 
 def test_the_last_step_leads_to_the_finish(worker, case):
@@ -304,6 +360,51 @@ def test_the_summary_has_their_words_and_no_internal_details(worker, case):
     assert LogEntry.objects.filter(action="case.assessment_viewed", object_id=str(talk.pk)).exists()
 
 
+def test_the_summary_has_the_cases_needs_from_earlier_conversations(worker, case):
+    services.need_set(
+        case=case, area=_area("housing"), severity=3, in_their_words="The flat is damp", by=None
+    )
+    services.need_set(case=case, area=_area("food"), severity=2, by=None)
+    services.need_set(case=case, area=_area("learning"), severity=0, by=None)
+    talk = _finished_conversation(worker, case)
+    response = worker.get(reverse("casework:assessment_summary", args=[case.pk, talk.pk]))
+    areas = [n.area.code for n in response.context["needs"]]
+    assert areas == ["mental-wellbeing", "housing", "food"]  # conversation order
+    content = response.content.decode()
+    assert "The flat is damp" in content and "I feel flat all the time" in content
+
+
+def test_the_summary_leaves_off_a_target_date_already_past(worker, case):
+    talk = _finished_conversation(worker, case)
+    today = timezone.localdate()
+    past = services.goal_add(case=case, text="Join the choir", by=None)
+    Goal.objects.filter(pk=past.pk).update(target_date=today - datetime.timedelta(days=3))
+    soon = today + datetime.timedelta(days=10)
+    services.goal_add(case=case, text="Walk to the shop", target_date=soon, by=None)
+    services.goal_add(case=case, text="Ring my sister", target_date=today, by=None)
+    content = worker.get(
+        reverse("casework:assessment_summary", args=[case.pk, talk.pk])
+    ).content.decode()
+    assert "“Join the choir”</li>" in content
+    assert f"“Walk to the shop”, by {soon:%-d %B %Y}" in content
+    assert f"“Ring my sister”, by {today:%-d %B %Y}" in content
+    assert content.count(", by ") == 2
+
+
+def test_a_closed_case_opens_its_finished_conversations_summary(worker, case):
+    talk = _finished_conversation(worker, case)
+    Case.objects.filter(pk=case.pk).update(
+        status="closed", closed_at=timezone.now(), closing_reason="goals_met"
+    )
+    summary = reverse("casework:assessment_summary", args=[case.pk, talk.pk])
+    for name in ("assessment", "assessment_finish"):
+        assert worker.get(reverse(f"casework:{name}", args=[case.pk]))["Location"] == summary
+    response = worker.get(summary)
+    assert response.status_code == 200
+    assert "<form" not in response.content.decode().split('data-testid="summary"')[1]
+    assert Assessment.objects.count() == 1
+
+
 def test_the_summary_is_for_this_case_only(worker, case, scheme):
     other_case = CaseFactory(scheme=scheme, worker=worker.membership.user)
     talk = Assessment.objects.create(case=other_case)
@@ -405,6 +506,14 @@ def test_goal_progress_history_is_kept(worker, case):
     response = worker.get(reverse("casework:goal_edit", args=[case.pk, goal.pk]))
     content = response.content.decode()
     assert "7 out of 10" in content and "4 out of 10" in content and "Went to a taster" in content
+
+
+def test_the_goal_page_shows_its_target_date_in_the_date_input(worker, case):
+    # A date input shows only an ISO value: the en-GB "20/12/2026" would show an empty box.
+    target = timezone.localdate() + datetime.timedelta(days=30)
+    goal = services.goal_add(case=case, text="Walk to the park", target_date=target, by=None)
+    response = worker.get(reverse("casework:goal_edit", args=[case.pk, goal.pk]))
+    assert f'name="target_date" value="{target.isoformat()}"' in response.content.decode()
 
 
 def test_reviewing_a_goal_as_achieved(worker, case):
