@@ -34,6 +34,18 @@ OVERDUE = 6
 DUE_TODAY = 7
 NOTHING_SCHEDULED = 6
 
+# The phrases a case draws on fit the person: each ordinary case has one profile (who they
+# live with, their age, their home), and need words and goals come from it, then from the
+# words that fit anyone. A profile's housing words describe one situation, and so do its
+# housing goals.
+OLDER_ALONE, OLDER_COUPLE, ALONE, FAMILY, NO_HOME = (
+    "older_alone",
+    "older_couple",
+    "alone",
+    "family",
+    "no_home",
+)
+
 NEED_WORDS = {
     "mental-wellbeing": [
         "I feel low most days and can't be bothered with anything.",
@@ -41,29 +53,22 @@ NEED_WORDS = {
         "I'm not sleeping and my head won't switch off.",
     ],
     "loneliness": [
-        "Some days I don't speak to a soul.",
+        "I've got people around me but nobody I can really talk to.",
         "Since I moved here I don't know anybody.",
-        "The evenings are the worst: it's just me and the telly.",
     ],
     "bereavement": [
-        "Since my husband died I don't know what to do with myself.",
         "I lost my mum in the spring and I can't seem to pick myself up.",
         "Everyone says it gets easier, but it hasn't yet.",
     ],
     "money-debt": [
         "The bills keep coming and I'm scared to open the post.",
-        "I'm behind on the rent and the gas.",
         "I borrowed to get by and now I can't pay it back.",
     ],
+    "housing": ["I need somewhere safe and settled to live."],
     "benefits": [
         "I don't understand what I'm entitled to.",
         "My PIP was stopped and I don't know how to appeal.",
         "The forms are too much for me on my own.",
-    ],
-    "housing": [
-        "The flat is damp and the landlord won't fix it.",
-        "I'm sleeping on my sister's sofa and it can't go on.",
-        "The stairs are getting too much for me.",
     ],
     "employment-skills": [
         "I want to work but I've been out of it too long.",
@@ -76,30 +81,119 @@ NEED_WORDS = {
         "I used to walk everywhere; now I get out of breath.",
     ],
     "carers": [
-        "I look after my husband and never get a break.",
         "Caring for Mum takes all my time.",
         "I'm worn out and nobody asks how I am.",
     ],
     "long-term-conditions": [
         "My COPD gets me down and stops me going out.",
-        "Living with diabetes on my own is hard.",
         "My arthritis makes everything harder.",
     ],
     "food": [
         "By the end of the month there's nothing in the cupboards.",
         "I skip meals to make the money last.",
-        "I don't really cook for one any more.",
     ],
     "digital-skills": [
         "Everything's online now and I can't use it.",
-        "My son gave me a tablet but I don't know how to work it.",
         "I can't book a GP appointment without the app.",
     ],
     "family-parenting": [
         "Things at home are hard with the children.",
         "I'm struggling since my son was diagnosed.",
-        "I want to be a better dad but I don't know where to start.",
+        "I want to be a better parent but I don't know where to start.",
     ],
+}
+
+PROFILE_WORDS = {
+    OLDER_ALONE: {
+        "loneliness": [
+            "Some days I don't speak to a soul.",
+            "The evenings are the worst: it's just me and the telly.",
+        ],
+        "bereavement": [
+            "Since I lost my other half I don't know what to do with myself.",
+            "Everyone says it gets easier, but it hasn't yet.",
+        ],
+        "housing": [
+            "The stairs are getting too much for me.",
+            "The house is too big and too cold to manage on my own now.",
+        ],
+        "employment-skills": ["I've time on my hands; I'd like to do some volunteering."],
+        "carers": ["I go round to my brother's every day since his stroke and it wears me out."],
+        "long-term-conditions": [
+            "Living with diabetes on my own is hard.",
+            "My arthritis makes everything harder.",
+        ],
+        "food": ["I don't really cook for one any more."],
+        "digital-skills": [
+            "My son gave me a tablet but I don't know how to work it.",
+            "I can't book a GP appointment without the app.",
+        ],
+        "family-parenting": ["I worry about my grandchildren and can't do anything to help."],
+    },
+    OLDER_COUPLE: {
+        "loneliness": ["We don't see anyone now most of our friends have gone."],
+        "bereavement": [
+            "I lost my sister in the spring and I can't seem to pick myself up.",
+            "Everyone says it gets easier, but it hasn't yet.",
+        ],
+        "housing": [
+            "The stairs are getting too much for us.",
+            "We need a bathroom downstairs and can't afford the work.",
+        ],
+        "employment-skills": ["I've time on my hands; I'd like to do some volunteering."],
+        "carers": [
+            "I look after my other half and never get a break.",
+            "I'm worn out and nobody asks how I am.",
+        ],
+        "digital-skills": ["My son gave me a tablet but I don't know how to work it."],
+        "family-parenting": ["Our grandson lives with us now and we don't know how to handle him."],
+    },
+    ALONE: {
+        "loneliness": [
+            "Since I moved here I don't know anybody.",
+            "I live on my own and the weekends drag.",
+        ],
+        "money-debt": [
+            "I'm behind on the rent and the gas.",
+            "I borrowed to get by and now I can't pay it back.",
+        ],
+        "housing": [
+            "The flat is damp and the landlord won't fix it.",
+            "There's mould in the bedroom and the landlord ignores my messages.",
+        ],
+        "long-term-conditions": [
+            "Living with diabetes on my own is hard.",
+            "My COPD gets me down and stops me going out.",
+        ],
+        "food": ["I don't really cook for one any more.", "I skip meals to make the money last."],
+        "family-parenting": ["I hardly see my children since the split and it's breaking me."],
+    },
+    FAMILY: {
+        "money-debt": [
+            "I'm behind on the rent and the gas.",
+            "The bills keep coming and I'm scared to open the post.",
+        ],
+        "housing": [
+            "Five of us in two bedrooms: the kids have nowhere to do their homework.",
+            "We've been on the housing list for years and the flat is far too small.",
+        ],
+        "carers": [
+            "Caring for Mum takes all my time.",
+            "My son needs care round the clock and I never get a break.",
+        ],
+        "food": ["I skip meals so the kids can eat."],
+    },
+    NO_HOME: {
+        "money-debt": [
+            "I've debts from when I had my own place and I can't pay them back.",
+            "I borrowed to get by and now I can't pay it back.",
+        ],
+        "housing": [
+            "I'm sleeping on my sister's sofa and it can't go on.",
+            "I've been sofa-surfing since the relationship ended.",
+        ],
+        "family-parenting": ["My children stay with their dad until I have somewhere to live."],
+    },
 }
 
 GOALS = {
@@ -111,7 +205,7 @@ GOALS = {
     "bereavement": ["Talk to other people who have lost someone", "Get through the anniversary"],
     "money-debt": ["Get the debts sorted so I can sleep at night", "Make a budget I can stick to"],
     "benefits": ["Get the benefits I'm entitled to", "Get my appeal in on time"],
-    "housing": ["Get the damp fixed or move somewhere better", "Have a safe, settled home"],
+    "housing": ["Have a safe, settled home"],
     "employment-skills": ["Get some volunteering on my CV", "Find part-time work"],
     "physical-activity": [
         "Walk to the shops and back without stopping",
@@ -119,10 +213,62 @@ GOALS = {
     ],
     "carers": ["Have a few hours a week for myself", "Get a carer's assessment"],
     "long-term-conditions": ["Get out more despite my condition", "Go to the support group"],
-    "food": ["Have enough food to last the month", "Cook simple meals for myself again"],
-    "digital-skills": ["Video call my grandchildren", "Order my prescriptions online"],
+    "food": ["Have enough food to last the month", "Make the food budget last the month"],
+    "digital-skills": ["Book my GP appointments online", "Order my prescriptions online"],
     "family-parenting": ["Have calmer evenings at home", "Meet other parents who understand"],
 }
+
+PROFILE_GOALS = {
+    OLDER_ALONE: {
+        "housing": ["Stay safe and warm at home", "Make my home easier to manage"],
+        "employment-skills": ["Find some volunteering I enjoy"],
+        "food": ["Cook simple meals for myself again"],
+        "digital-skills": ["Video call my grandchildren", "Order my prescriptions online"],
+        "family-parenting": ["See the grandchildren more often"],
+    },
+    OLDER_COUPLE: {
+        "housing": ["Make the house safe for both of us", "Get the adaptations we need"],
+        "employment-skills": ["Find some volunteering I enjoy"],
+        "digital-skills": ["Video call my grandchildren", "Order my prescriptions online"],
+        "family-parenting": ["Get some support with our grandson"],
+    },
+    ALONE: {
+        "housing": [
+            "Get the damp fixed or move somewhere better",
+            "Get the landlord to deal with the mould",
+        ],
+        "food": ["Cook simple meals for myself again", "Have enough food to last the month"],
+        "family-parenting": ["See my children every week"],
+    },
+    FAMILY: {
+        "housing": ["Bid for a bigger council place", "Have room for the kids to study"],
+    },
+    NO_HOME: {
+        "housing": ["Find a place of my own", "Get on the council's housing list"],
+        "family-parenting": ["Have the children back with me"],
+    },
+}
+
+
+def profile_of(case, rng) -> str:
+    """Who this person lives with and where, from their age and referral; drawn once a case."""
+    age = case.person.age() or 40
+    alone = case.referral.lives_alone
+    sofa = rng.random() < 0.25  # drawn for everyone: the same demo however the profiles fall
+    if age >= 65:
+        return OLDER_ALONE if alone else OLDER_COUPLE
+    if alone:
+        return ALONE
+    return NO_HOME if sofa else FAMILY
+
+
+def need_words(code: str, profile: str) -> list[str]:
+    return PROFILE_WORDS[profile].get(code) or NEED_WORDS[code]
+
+
+def goals_for(code: str, profile: str) -> list[str]:
+    return PROFILE_GOALS[profile].get(code) or GOALS[code]
+
 
 WHAT_MATTERS = [
     "Feeling more like myself again and having something to look forward to.",
@@ -297,6 +443,7 @@ class _Ordinary:
             handover = rng.randint(0, len(days) - 1) if shape.close else rng.randint(1, len(days))
 
         needs = self._reasons(case)
+        profile = profile_of(case, rng)
         recorded: dict[str, Need] = {}
         goals: list[Goal] = []
         chosen: list[str] = []
@@ -357,7 +504,7 @@ class _Ordinary:
                     at,
                     by=by,
                     needs=[
-                        (code, rng.choice([1, 2, 2, 3]), rng.choice(NEED_WORDS[code]))
+                        (code, rng.choice([1, 2, 2, 3]), rng.choice(need_words(code, profile)))
                         for code in needs
                     ],
                     what_matters=rng.choice(WHAT_MATTERS),
@@ -369,7 +516,7 @@ class _Ordinary:
                             case,
                             step,
                             by=by,
-                            text=rng.choice(GOALS[code]),
+                            text=rng.choice(goals_for(code, profile)),
                             needs=[recorded[code]],
                             target_days=rng.choice([42, 56, 84, 90]),
                         )
@@ -383,7 +530,8 @@ class _Ordinary:
                         goal, step, by=by, progress=min(9, goal.progress + rng.randint(1, 3))
                     )
             if rng.random() < 0.08:
-                d.note(case, step + timedelta(minutes=2), by=by, text=rng.choice(NOTES))
+                notes_here = NOTES if profile in (OLDER_COUPLE, FAMILY) else NOTES[:3]
+                d.note(case, step + timedelta(minutes=2), by=by, text=rng.choice(notes_here))
             if index < len(days) - 1:
                 kind, purpose = rng.choice(FOLLOW_UPS)
                 due = days[index + 1]

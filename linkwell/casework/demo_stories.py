@@ -433,11 +433,15 @@ def _edna(d: Diary, worker) -> Case | None:
         return None
     reached = referral.attempts.order_by("-at").values_list("at", flat=True).first()
     reached = reached or referral.received_at
-    opened = d.moment(timezone.localtime(reached).date() + timedelta(days=1), 10, after=reached)
+    # The case opens, and the visit is made, on the next working day (the same day, if that
+    # is still to come).
+    visit_day = d.weekday_on_or_after(timezone.localtime(reached).date() + timedelta(days=1))
+    if visit_day >= d.today:
+        visit_day = timezone.localtime(reached).date()
+    opened = d.moment(visit_day, 10, after=reached)
     case = services.case_open(referral=referral, by=worker, worker=worker, at=opened)
     s = Story(d, case, worker, span=1)
-    visit_day = timezone.localtime(opened).date()
-    s.last = d.moment(visit_day, 14, 0, after=opened)
+    s.last = d.moment(visit_day, 14, 0, after=opened + timedelta(minutes=50))
     d.contact(
         case,
         s.last,

@@ -5,7 +5,8 @@ ending in safe housing, wanting to work in wellbeing."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
+from itertools import cycle
 
 from linkwell.casework import services
 from linkwell.casework.demo import Diary
@@ -18,6 +19,14 @@ from linkwell.casework.demo_stories import (
 )
 from linkwell.casework.models import Case
 from linkwell.casework.states import CaseStatus, ContactMethod, FollowUpKind, GoalStatus, Recurrence
+
+# Bashir's weekly calls between the ones his story tells: short, on the day they were due.
+CHECK_INS = [
+    "Short call to keep in touch: a quieter week. Kept his appointments.",
+    "Tired, but managing. Went over what is coming up this week.",
+    "Went to his groups; sleeping a little better. Nothing new needed.",
+    "A steady week. Reminded him of the debt adviser's appointment.",
+]
 
 
 def tess(d: Diary, worker) -> Case | None:
@@ -316,32 +325,56 @@ def bashir(d: Diary, worker) -> Case | None:
     weekly = s.follow_up(
         13, "Weekly support call", kind=FollowUpKind.SUPPORT_CALL, recurrence=Recurrence.WEEKLY
     )
-    _, weekly = s.contact(
+    check_ins = cycle(CHECK_INS)
+
+    def due_day(n: float) -> date:
+        """The day of the weekly call nearest story day `n`: the calls due before it are
+        short check-ins, each on its due date."""
+        nonlocal weekly
+        target = s.day(n)
+        while weekly.due_on + timedelta(days=3) < target and weekly.due_on < d.today:
+            s.last = d.moment(weekly.due_on, 10, after=s.last)
+            _, weekly = d.contact(
+                case,
+                s.last,
+                by=worker,
+                minutes=10,
+                notes=next(check_ins),
+                outcome="Weekly support call done",
+                answers=weekly,
+            )
+        return min(weekly.due_on, d.today - timedelta(days=1))
+
+    def call(n: float, hour: int, text: str, *, minutes: int = 20, **extra):
+        """The weekly call nearest story day `n`, on the day it was due."""
+        s.last = d.moment(due_day(n), hour, after=s.last)
+        return d.contact(
+            case, s.last, by=worker, minutes=minutes, notes=text, answers=weekly, **extra
+        )
+
+    _, weekly = call(
         13,
         10,
         "Housing adviser has his case; debt adviser is reading his letters with him on Friday.",
-        answers=weekly,
         outcome="On track",
     )
-    _, weekly = s.contact(
+    _, weekly = call(
         20,
         10,
         "Council tax on hold while the debt adviser works on it. Slept a bit better.",
-        answers=weekly,
         outcome="On track",
     )
     debts = s.score(debts, 2, note="Debt adviser working on it")
-    _, weekly = s.contact(
+    _, weekly = call(
         27,
         15,
         "Bashir told me about something that happened last year, and that he is frightened at "
         "the flat. Long call. See safeguarding note.",
         minutes=55,
-        answers=weekly,
         outcome="Safeguarding concern raised with the manager",
     )
     s.note(
-        "Safeguarding: Bashir disclosed a sexual assault last year and that his landlord enters "
+        "Bashir disclosed a sexual assault last year and that his landlord enters "
         "his room without warning and has threatened him. Not in immediate danger: staying with "
         "a cousin tonight. Discussed with Gareth Evans (manager) the same day. With Bashir's "
         "consent: adult safeguarding referral made, Rape Crisis referral made, housing "
@@ -353,31 +386,30 @@ def bashir(d: Diary, worker) -> Case | None:
         "Rape crisis support (Rape Crisis Riverside)",
         "I've never told anyone before. I'll talk to them.",
     )
-    _, weekly = s.contact(
+    _, weekly = call(
         34,
         10,
         "Rape Crisis have been in touch and he has a worker. Back at "
         "the flat; landlord warned off by the housing team.",
-        answers=weekly,
         outcome="On track",
     )
+    missed_on = due_day(41)
     weekly = d.missed(weekly, by=worker)
-    s.at(41, 17)
+    s.last = d.moment(missed_on, 16, 45, after=s.last)
     s.note(
         "Call unanswered and no reply to a text. Rang his cousin, the emergency contact: "
         "Bashir was admitted to hospital on Sunday with very high blood sugar."
     )
     s.d.move(case, s.then(5), by=worker, to=CaseStatus.PAUSED, reason="In hospital")
     weekly = d.missed(weekly, by=worker)
-    s.at(55, 11)
+    s.last = d.moment(due_day(55), 10, 30, after=s.last)
     s.d.move(case, s.then(1), by=worker, to=CaseStatus.ACTIVE, reason="Home from hospital")
-    _, weekly = s.contact(
+    _, weekly = call(
         55,
         11,
         "Home from hospital. Shaken, but the diabetes nurse is now "
         "seeing him fortnightly. Low week; talked it through.",
         minutes=40,
-        answers=weekly,
         outcome="Back home; plan reviewed",
     )
     health = s.score(health, 3, note="Seeing the diabetes nurse fortnightly")
@@ -395,22 +427,20 @@ def bashir(d: Diary, worker) -> Case | None:
         name="Health coach at the practice",
         words="Someone to help me with food and the tablets.",
     )
-    _, weekly = s.contact(
+    _, weekly = call(
         62,
         10,
         "First bereavement group. 'I didn't say much, but I went.' "
         "Sight-loss volunteer visiting next week.",
-        answers=weekly,
         outcome="On track",
     )
     people = s.score(people, 3, note="Went to the bereavement group")
-    _, weekly = s.contact(
+    _, weekly = call(
         76,
         14,
         "Setback: the landlord served notice. Bashir in a panic. Housing adviser has him on "
         "the council's list as homeless-at-risk; temporary room found for next week.",
         minutes=45,
-        answers=weekly,
         outcome="Housing crisis: temporary accommodation found",
     )
     home = s.score(home, 2, note="Notice served; temporary room")
@@ -422,12 +452,11 @@ def bashir(d: Diary, worker) -> Case | None:
         name="Men's wellbeing group (Riverside Wellbeing Hub)",
         words="A group of men who've been through it. I can do that.",
     )
-    _, weekly = s.contact(
+    _, weekly = call(
         90,
         10,
         "Settled in the temporary room; safer. Going to the "
         "wellbeing group and the bereavement group every week.",
-        answers=weekly,
         outcome="On track",
     )
     people = s.score(people, 5, note="Two groups a week")
@@ -436,33 +465,30 @@ def bashir(d: Diary, worker) -> Case | None:
         "Gym (exercise on referral)",
         "The gym gets me out of the house three mornings a week.",
     )
-    _, weekly = s.contact(
+    _, weekly = call(
         97,
         10,
         "Started at the gym on the exercise referral; health coach "
         "helping with meals. Sugars steadier.",
-        answers=weekly,
         outcome="On track",
     )
     health = s.score(health, 6, note="Sugars steadier")
-    _, weekly = s.contact(
+    _, weekly = call(
         111,
         12,
         "Keys to a housing association flat! Safe, dry, on the ground floor near the bus. "
         "Debt relief order approved last week.",
         minutes=30,
-        answers=weekly,
         outcome="Safe housing",
     )
     home = s.score(home, 10, GoalStatus.ACHIEVED, note="Housing association flat")
     debts = s.score(debts, 8, note="Debt relief order approved")
-    _, weekly = s.contact(
+    _, weekly = call(
         125,
         10,
         "Talked about what's next. Bashir wants to work in wellbeing: 'to help people the way "
         "people helped me.' The wellbeing hub has peer supporter training in the spring.",
         minutes=35,
-        answers=weekly,
         outcome="New goal",
     )
     future = s.goal(
@@ -477,14 +503,13 @@ def bashir(d: Diary, worker) -> Case | None:
         words="I want to give something back.",
     )
     s.score(future, 2, note="Training place applied for")
-    _, weekly = s.contact(
+    _, weekly = call(
         137,
         14,
         "Reviewed every goal together. Housing done; debts nearly; "
         "not alone any more; sugars mostly steady. Ready to finish with us "
         "after a last review.",
         minutes=45,
-        answers=weekly,
         outcome="Goals reviewed",
     )
     s.score(debts, 8, GoalStatus.PARTLY, note="Debt relief order; a catalogue debt remains")

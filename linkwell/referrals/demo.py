@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -269,13 +269,29 @@ def _stories(today: date) -> list[Story]:
             12,
             "none",
             {"lives_alone": True},
+            {"phone": "01632 960 472"},  # a landline: no mobile, no internet
         ),
     ]
 
 
-def _at(now: datetime, days_ago: float, hour: int = 0) -> datetime:
-    """A moment `days_ago` before now (`hour` is ignored: kept for readability at calls)."""
-    return now - timedelta(days=max(days_ago, 0.001))
+WORK_START, WORK_END = 9, 17  # the demo's working day, local time
+
+
+def _at(now: datetime, days_ago: float, hour: int = 10, minute: int = 0) -> datetime:
+    """`hour`:`minute` local time on the day `days_ago` before today, kept in working hours
+    and never in the future: for an hour still to come today, an hour already past, or
+    yesterday early in the morning."""
+    hour = min(max(hour, WORK_START), WORK_END - 1)
+    day = timezone.localdate(now) - timedelta(days=int(max(days_ago, 0)))
+    at = timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    latest = timezone.localtime(now - timedelta(minutes=5))
+    if at > latest:
+        earlier = latest.hour - 1
+        if day == latest.date() and earlier >= WORK_START:  # an hour already past today
+            at = timezone.make_aware(datetime.combine(day, time(earlier, minute)))
+        else:  # early in the morning: yesterday
+            at = timezone.make_aware(datetime.combine(day - timedelta(days=1), time(hour, minute)))
+    return at
 
 
 class _Builder:
@@ -289,6 +305,27 @@ class _Builder:
         self.now = timezone.now()
         self.phones = iter(range(1, 1000))
         self.nhs_seen: set[str] = set()
+        self.last: datetime | None = None  # the latest moment written for this referral
+
+    def when(self, days_ago: float, hour: int, *, workday: bool = True) -> datetime:
+        """A referral's next moment: `days_ago` at `hour` (minutes from the fraction of the
+        day), in working hours (on a weekday, for the team's work), after the moment written
+        before it, never in the future."""
+        at = _at(self.now, days_ago, hour, int(days_ago * 1440) % 60)
+        weekend = timezone.localtime(at).weekday() - 4
+        if workday and weekend > 0:  # the Friday before
+            at -= timedelta(days=weekend)
+        if self.last is not None and at <= self.last:
+            at = self.last + timedelta(minutes=20)
+            local = timezone.localtime(at)
+            if local.hour >= WORK_END or (workday and local.weekday() > 4):
+                morning = local.date() + timedelta(days=1)
+                morning += timedelta(days=7 - morning.weekday() if morning.weekday() > 4 else 0)
+                morning_at = timezone.make_aware(datetime.combine(morning, time(9, 30)))
+                at = morning_at if morning_at < self.now - timedelta(minutes=5) else at
+        at = min(at, self.now - timedelta(minutes=1))
+        self.last = at
+        return at
 
     def _phone(self) -> str:
         return f"07700 900{next(self.phones):03d}"
@@ -362,6 +399,7 @@ class _Builder:
             consents[ConsentScope.SHARE_REFERRER] = {"method": "verbal"}
         if rng.random() < 0.7:
             consents[ConsentScope.REPORTING] = {"method": "verbal"}
+        self.last = None
         drawn = rng.choice(self.sites)  # drawn even when `site` is given: the same demo each run
         req = services.IntakeRequest(
             scheme=self.scheme,
@@ -380,17 +418,22 @@ class _Builder:
                 if by == self.referrer
                 else (f"referrals@{org.lower().replace(' ', '-')}.example.org" if org else "")
             ),
-            received_at=_at(self.now, days_ago, hour=rng.randint(8, 16)),
+            received_at=self.when(days_ago, rng.randint(8, 16), workday=False),
             match_choice=match_choice or "new",
             offer_waiting_room=False,
             **(flags or {}),
         )
-        return services.referral_intake(req, by=by)
+        referral = services.referral_intake(req, by=by)
+        # Consent was given with the referral, not on the day the demo was loaded.
+        Consent.objects.filter(person=referral.person, withdrawn_at__isnull=True).update(
+            recorded_at=referral.received_at
+        )
+        return referral
 
     def progress(self, referral, status: Status, days_ago: float):
         """Walk the referral along the path to `status`, with believable timings."""
         rng = self.rng
-        received_days = (self.now - referral.received_at).days
+        received_days = days_ago
         worker = rng.choice(self.workers)
         if status in (Status.RECEIVED,):
             return referral
@@ -400,7 +443,7 @@ class _Builder:
                 referral=referral,
                 to=Status.TRIAGED,
                 by=self.manager,
-                at=_at(self.now, triaged_at, 11),
+                at=self.when(triaged_at, 11),
             )
             return referral
         if status == Status.NOT_APPROPRIATE:
@@ -410,7 +453,7 @@ class _Builder:
                 by=self.manager,
                 tell_referrer=False,
                 reason=rng.choice(NOT_APPROPRIATE),
-                at=_at(self.now, triaged_at, 11),
+                at=self.when(triaged_at, 11),
             )
             return referral
         if status == Status.WITHDRAWN and rng.random() < 0.5:
@@ -419,11 +462,11 @@ class _Builder:
                 to=Status.WITHDRAWN,
                 by=self.manager,
                 reason="The referrer withdrew it: the person moved away",
-                at=_at(self.now, triaged_at, 11),
+                at=self.when(triaged_at, 11),
             )
             return referral
         services.referral_assign(
-            referral=referral, to=worker, by=self.manager, at=_at(self.now, triaged_at, 11)
+            referral=referral, to=worker, by=self.manager, at=self.when(triaged_at, 11)
         )
         # First-contact tries: a day or a week after triage.
         first_try = max(0.1, triaged_at - rng.choice([0.5, 1, 2, 3, 5, 8]))
@@ -442,7 +485,7 @@ class _Builder:
                 by=worker,
                 method="phone",
                 outcome=rng.choice([ContactOutcome.NO_ANSWER, ContactOutcome.VOICEMAIL]),
-                at=_at(self.now, day, rng.randint(9, 16)),
+                at=self.when(day, rng.randint(9, 16)),
             )
             day = max(0.05, day - rng.choice([1, 2, 3]))
         if status in (Status.WAITING,):
@@ -454,7 +497,7 @@ class _Builder:
                 by=worker,
                 tell_referrer=False,
                 reason="Three tries by phone over two weeks, no answer",
-                at=_at(self.now, max(0.02, day - 0.5), 16),
+                at=self.when(max(0.02, day - 0.5), 16),
             )
             return referral
         if status == Status.WITHDRAWN:
@@ -463,7 +506,7 @@ class _Builder:
                 to=Status.WITHDRAWN,
                 by=worker,
                 reason="The person asked to withdraw",
-                at=_at(self.now, day, 12),
+                at=self.when(day, 12),
             )
             return referral
         services.contact_attempt_record(
@@ -472,7 +515,7 @@ class _Builder:
             method="phone",
             outcome=ContactOutcome.REACHED,
             note="",
-            at=_at(self.now, day, rng.randint(9, 16)),
+            at=self.when(day, rng.randint(9, 16)),
         )
         if status == Status.CONTACTED:
             return referral
@@ -484,12 +527,12 @@ class _Builder:
                 by=worker,
                 tell_referrer=False,
                 reason=rng.choice(DECLINE_REASONS),
-                at=_at(self.now, end, 15),
+                at=self.when(end, 15),
             )
         elif status == Status.ACCEPTED:
             from linkwell.casework.services import case_open
 
-            case_open(referral=referral, by=worker, worker=worker, at=_at(self.now, end, 15))
+            case_open(referral=referral, by=worker, worker=worker, at=self.when(end, 15))
         return referral
 
 
@@ -584,7 +627,7 @@ def load_demo_referrals(*, scheme, workers, referrer, manager, seed: int = 2026)
                 weights=[50, 12, 10, 10, 3, 15],
             )[0]
             flags = {
-                "lives_alone": age > 70 and rng.random() < 0.6,
+                "lives_alone": rng.random() < (0.6 if age > 70 else 0.25),
                 "recent_bereavement": "bereavement" in reasons,
                 "safeguarding_concern": rng.random() < 0.04,
             }

@@ -150,9 +150,10 @@ STORIES = [
 
 
 def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, capsys):
+    from django.db.models import Min
     from django.utils import timezone
 
-    from linkwell.casework.models import Case, Contact
+    from linkwell.casework.models import Case, Contact, Need
     from linkwell.casework.states import (
         CaseStatus,
         FollowUpKind,
@@ -210,6 +211,43 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
     assert bashir.contacts.count() >= 10
     # Edna's case was opened from her contacted referral; she walks with her neighbour.
     assert cases["Edna"].goals.filter(text__icontains="walks with my neighbour").exists()
+    # Edna has no mobile or internet, but a landline the team rings her on.
+    edna = cases["Edna"]
+    assert edna.person.phone.startswith("+441632") and edna.person.digital_access == "none"
+    assert {c.method for c in edna.contacts.all()} == {"home_visit"}
+    assert set(edna.referral.attempts.values_list("method", flat=True)) == {"phone"}
+    # Mr B's weekly calls were made on the day they were due; his safeguarding note does not
+    # repeat its tag.
+    weekly = bashir.followups.filter(recurrence=Recurrence.WEEKLY, status=FollowUpStatus.DONE)
+    assert weekly.count() >= 10
+    for call in weekly:
+        assert abs((timezone.localtime(call.completed_at).date() - call.due_on).days) <= 1
+    assert not bashir.notes.get(is_safeguarding=True).text.lower().startswith("safeguarding")
+    # What the team did happened in working hours, never ahead of now; consent was given
+    # with the referral, before anyone rang.
+    from linkwell.people.models import Consent
+    from linkwell.referrals.models import ContactAttempt
+
+    for at in [
+        *ContactAttempt.objects.filter(referral__scheme=demo).values_list("at", flat=True),
+        *Contact.objects.filter(case__scheme=demo).values_list("at", flat=True),
+    ]:
+        assert at <= now
+        assert 9 <= timezone.localtime(at).hour < 17, timezone.localtime(at)
+    first_try = dict(
+        ContactAttempt.objects.filter(referral__scheme=demo)
+        .values("referral__person")
+        .annotate(first=Min("at"))
+        .values_list("referral__person", "first")
+    )
+    consents = Consent.objects.filter(person__scheme=demo, person__in=list(first_try))
+    assert consents.exists()
+    for person, recorded in consents.values_list("person", "recorded_at"):
+        assert recorded <= first_try[person]
+    # A case's words fit the person: nobody who lives alone is on their sister's sofa.
+    sofa = Need.objects.filter(case__scheme=demo, in_their_words__icontains="sister's sofa")
+    assert not sofa.filter(case__referral__lives_alone=True).exists()
+    assert not sofa.filter(case__person__date_of_birth__lt=now.date() - timedelta(days=65 * 365))
     # Everything was written through the services: each contact has its audit entry.
     contacts = Contact.objects.filter(case__scheme=demo).count()
     assert LogEntry.objects.filter(scheme=demo, action="case.contact_recorded").count() == contacts
