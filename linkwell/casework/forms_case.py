@@ -120,10 +120,16 @@ class ContactForm(NHSUKFormMixin, forms.Form):
     @classmethod
     def fresh(cls, *, due_followups=(), prefix=None):
         now = timezone.localtime()
+        # A contact made on a follow-up's day (or after it) most likely answers it.
+        due_now = next((f for f in due_followups if f.due_on <= now.date()), None)
         return cls(
             due_followups=due_followups,
             prefix=prefix,
-            initial={"at_date": now.date(), "at_time": now.strftime("%H:%M")},
+            initial={
+                "at_date": now.date(),
+                "at_time": now.strftime("%H:%M"),
+                "completes": str(due_now.pk) if due_now else "",
+            },
         )
 
     def clean(self):

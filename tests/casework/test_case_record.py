@@ -670,3 +670,14 @@ def test_only_the_page_s_own_menu_item_is_current(client_as):
     assert [i["label"] for i in navigation if i["current"]] == ["Follow-ups"]
     navigation = client.get("/cases/").context["navigation"]
     assert [i["label"] for i in navigation if i["current"]] == ["Caseload"]
+
+
+def test_the_contact_form_offers_the_follow_up_due_today_as_answered(client_as, scheme):
+    from linkwell.casework.forms_case import ContactForm
+    from tests.factories import FollowUpFactory
+
+    case = CaseFactory(scheme=scheme)
+    later = FollowUpFactory(case=case, due_on=timezone.localdate() + timedelta(days=7))
+    assert ContactForm.fresh(due_followups=[later])["completes"].value() == ""
+    today = FollowUpFactory(case=case, due_on=timezone.localdate())
+    assert ContactForm.fresh(due_followups=[today, later])["completes"].value() == str(today.pk)
