@@ -40,7 +40,7 @@ from linkwell.directory.models import (
     ServiceStatus,
 )
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 6
 BATCH_SIZE = 2000
 SCHEME_SLUG = "bench"
 SCHEME_NAME = "Bench scheme"
@@ -463,6 +463,12 @@ def ensure(size: int, *, rebuild: bool = False) -> None:
             progress(f"- {name}")
             build(ctx)
         _write_marker(wanted)
+    if connection.vendor == "postgresql":
+        # The planner needs statistics, and autovacuum (which would gather them on a live
+        # server) may be off or not yet round to it: without them, plans are guesses.
+        progress("analyzing")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     progress("built")
 
 
@@ -470,12 +476,16 @@ def _member_count() -> int:
     return Membership.objects.filter(scheme__slug=SCHEME_SLUG).count()
 
 
+def _create_marker_table(cursor) -> None:
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {_MARKER_TABLE} "
+        "(name VARCHAR(40) PRIMARY KEY, value TEXT NOT NULL)"
+    )
+
+
 def _read_marker() -> dict | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {_MARKER_TABLE} "
-            "(name VARCHAR(40) PRIMARY KEY, value TEXT NOT NULL)"
-        )
+        _create_marker_table(cursor)
         cursor.execute(f"SELECT value FROM {_MARKER_TABLE} WHERE name = %s", ["build"])
         row = cursor.fetchone()
     return json.loads(row[0]) if row else None
@@ -483,8 +493,13 @@ def _read_marker() -> dict | None:
 
 def _write_marker(value: dict) -> None:
     with connection.cursor() as cursor:
+        _create_marker_table(cursor)  # --rebuild on a new database never read it
         cursor.execute(f"DELETE FROM {_MARKER_TABLE} WHERE name = %s", ["build"])
         cursor.execute(
             f"INSERT INTO {_MARKER_TABLE} (name, value) VALUES (%s, %s)",
             ["build", json.dumps(value)],
         )
+
+
+# The cases builder lives in a module of its own; importing it registers it after the others.
+from bench import generator_cases  # noqa: E402, F401

@@ -26,6 +26,12 @@ SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
         Scenario(
+            "caseload",
+            "GET /cases/ (250 open cases), /cases/?due=overdue, a case record with a 500-entry "
+            "timeline, and /cases/follow-ups/, as a link worker",
+            "bench.scenarios.caseload",
+        ),
+        Scenario(
             "dashboard",
             "GET / as an admin and as a link worker, and GET /audit/, against GET /healthz",
             "bench.scenarios.dashboard",
