@@ -290,7 +290,7 @@ def team_caseloads(*, membership: Membership, now: datetime | None = None) -> li
             caseload=_count(held),
             overdue_followups=_count(
                 FollowUp.objects.filter(
-                    case__in=scoped.values("pk"),
+                    Exists(scoped.filter(pk=OuterRef("case_id"))),
                     case__worker=OuterRef("pk"),
                     status=FollowUpStatus.DUE,
                     due_on__lt=today,

@@ -44,7 +44,9 @@ def dashboard_casework(*, membership: Membership) -> CaseworkFigures | None:
         quiet=Count("id", filter=Q(~Exists(recent_contact), opened_at__lt=since)),
     )
     due = FollowUp.objects.filter(
-        case__in=open_cases.values("pk"), status=FollowUpStatus.DUE, due_on__lte=today
+        Exists(open_cases.filter(pk=OuterRef("case_id"))),
+        status=FollowUpStatus.DUE,
+        due_on__lte=today,
     )
     my_due = due.filter(worker_id=membership.user_id).aggregate(
         due_today=Count("id", filter=Q(due_on=today)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -59,7 +59,10 @@ def followups_for_day(*, membership: Membership, worker: User, day: date) -> Day
     audited once."""
     today = timezone.localdate()
     rows = list(
-        FollowUp.objects.filter(case__in=cases_for(membership), worker=worker)
+        # Exists, not `case__in`: SQLite would first list every case of the scheme.
+        FollowUp.objects.filter(
+            Exists(cases_for(membership).filter(pk=OuterRef("case_id"))), worker=worker
+        )
         .filter(Q(due_on=day) | Q(due_on__lt=today, status=FollowUpStatus.DUE))
         .select_related("case__person")
         .order_by("due_on", F("due_time").asc(nulls_last=True), "created_at")
