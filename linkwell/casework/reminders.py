@@ -24,13 +24,10 @@ from linkwell.casework.models import FollowUp
 from linkwell.casework.states import CaseStatus, FollowUpKind, FollowUpStatus
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership
-from linkwell.people.models import ConsentScope, ContactMethod, Person
-from linkwell.people.selectors import has_consent
-from linkwell.people.validation import is_mobile
+from linkwell.people.models import ConsentScope, Person
+from linkwell.people.selectors import has_consent, message_route
 
 logger = logging.getLogger("linkwell.casework")
-
-CHANNEL_WORDS = {notify.Channel.SMS: "text message", notify.Channel.EMAIL: "email"}
 
 
 # --- How to reach the person -------------------------------------------------------------------
@@ -46,35 +43,13 @@ class Route:
         return bool(self.channel)
 
 
-def _mobile(person: Person) -> str:
-    for number in (person.phone, person.phone_other):
-        if number and is_mobile(number):
-            return number
-    return ""
-
-
 def reminder_route(person: Person) -> Route:
     """How a reminder can reach the person now: their preferred way first, then the other, each
     needing an address and their consent to be contacted that way."""
     if not has_consent(person, ConsentScope.CONTACT):
         return Route(why_not="no consent to be contacted")
-    if person.preferred_contact_method == ContactMethod.EMAIL:
-        order = [notify.Channel.EMAIL, notify.Channel.SMS]
-    else:
-        order = [notify.Channel.SMS, notify.Channel.EMAIL]
-    reasons = []
-    for channel in order:
-        address = _mobile(person) if channel == notify.Channel.SMS else person.email
-        if not address:
-            reasons.append(
-                "no mobile number" if channel == notify.Channel.SMS else "no email address"
-            )
-            continue
-        if not has_consent(person, ConsentScope.CONTACT, channel=channel):
-            reasons.append(f"consent to contact does not include {CHANNEL_WORDS[channel]}")
-            continue
-        return Route(channel=channel, to=address)
-    return Route(why_not="; ".join(reasons))
+    found = message_route(person)
+    return Route(channel=found.channel, to=found.to, why_not="; ".join(found.reasons))
 
 
 # --- Wording -----------------------------------------------------------------------------------

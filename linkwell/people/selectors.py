@@ -9,10 +9,12 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from linkwell import notify
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership, Scheme
 from linkwell.core.permissions import Perm, require
-from linkwell.people.models import Consent, ConsentScope, Person
+from linkwell.people.models import Consent, ConsentScope, ContactMethod, Person
+from linkwell.people.validation import is_mobile
 
 
 def person_get(*, membership: Membership, person_id, audit: bool = True) -> Person:
@@ -117,3 +119,49 @@ def likely_matches(
 def people_for(membership: Membership) -> QuerySet[Person]:
     require(membership, Perm.PERSON_DATA)
     return Person.objects.filter(scheme=membership.scheme)
+
+
+# Words for the ways a message can reach a person, for people reading the page or the log.
+MESSAGE_CHANNEL_WORDS = {notify.Channel.SMS: "text message", notify.Channel.EMAIL: "email"}
+
+
+@dataclass(frozen=True)
+class MessageRoute:
+    """Where a text or email can go now (`channel` and `to`), or why it cannot (`reasons`)."""
+
+    channel: str = ""
+    to: str = ""
+    reasons: tuple[str, ...] = ()
+
+
+def mobile_number(person: Person) -> str:
+    """The person's first mobile number (a text cannot go to a landline), or ''."""
+    for number in (person.phone, person.phone_other):
+        if number and is_mobile(number):
+            return number
+    return ""
+
+
+def message_route(person: Person, *, channels: list[str] | None = None) -> MessageRoute:
+    """How a text message or email can reach the person, checked now: `channels` in that
+    order, else their preferred way first and then the other; each needs an address for it
+    and their consent to be contacted that way."""
+    if channels is None:
+        channels = (
+            [notify.Channel.EMAIL, notify.Channel.SMS]
+            if person.preferred_contact_method == ContactMethod.EMAIL
+            else [notify.Channel.SMS, notify.Channel.EMAIL]
+        )
+    reasons = []
+    for channel in channels:
+        address = mobile_number(person) if channel == notify.Channel.SMS else person.email
+        if not address:
+            reasons.append(
+                "no mobile number" if channel == notify.Channel.SMS else "no email address"
+            )
+            continue
+        if not has_consent(person, ConsentScope.CONTACT, channel=channel):
+            reasons.append(f"consent to contact does not include {MESSAGE_CHANNEL_WORDS[channel]}")
+            continue
+        return MessageRoute(channel=channel, to=address)
+    return MessageRoute(reasons=tuple(reasons))

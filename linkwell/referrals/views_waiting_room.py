@@ -19,6 +19,7 @@ from linkwell.core.access import scheme_view
 from linkwell.core.audit import client_ip, log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, require, two_factor_required
+from linkwell.people.selectors import MESSAGE_CHANNEL_WORDS
 from linkwell.referrals import waiting_room
 from linkwell.referrals.models import Referral, WaitingRoomLink
 from linkwell.referrals.waiting_room import LinkState
@@ -130,7 +131,7 @@ def link_send(request, referral_id):
         if link.send_error:
             messages.error(request, f"The link was not sent: {link.send_error}")
         else:
-            how = waiting_room.CHANNEL_WORDS.get(link.sent_by, "message")
+            how = MESSAGE_CHANNEL_WORDS.get(link.sent_by, "message")
             messages.success(request, f"A new waiting-room link was sent by {how}.")
     return _back(request, referral.pk)
 

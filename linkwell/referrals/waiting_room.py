@@ -33,8 +33,8 @@ from linkwell import notify
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.people.models import ConsentScope, ContactMethod, DigitalAccess, Person
-from linkwell.people.selectors import has_consent
-from linkwell.people.validation import format_phone, is_mobile
+from linkwell.people.selectors import MESSAGE_CHANNEL_WORDS, has_consent, message_route
+from linkwell.people.validation import format_phone
 from linkwell.referrals.models import PackPosting, Referral, WaitingRoomLink
 from linkwell.referrals.states import CLOSED, NOT_YET_CONTACTED, Status
 from linkwell.resources.selectors import resources_for_need_areas
@@ -58,7 +58,6 @@ VIEWER_LABEL = "the person, by their waiting-room link"
 # The wait figure needs this many first contacts in the window to mean anything.
 WAIT_WINDOW_DAYS = 90
 WAIT_MIN_SAMPLE = 5
-CHANNEL_WORDS = {notify.Channel.SMS: "text message", notify.Channel.EMAIL: "email"}
 
 
 def digest(secret: str) -> str:
@@ -94,13 +93,6 @@ class Route:
         return "; ".join(self.reasons)
 
 
-def _mobile(person: Person) -> str:
-    for number in (person.phone, person.phone_other):
-        if number and is_mobile(number):
-            return number
-    return ""
-
-
 def choose_route(person: Person, *, send_by: str | None = None) -> Route:
     """How to send this person their link, checked now: consent to be contacted by that
     route, and an address for it. Their preferred method first, then the other. Without
@@ -119,27 +111,12 @@ def choose_route(person: Person, *, send_by: str | None = None) -> Route:
             )
         if person.preferred_contact_method == ContactMethod.LETTER:
             return Route(reasons=["prefers letters: print the pack and post it"], offer_pack=True)
-    if send_by:
-        if send_by not in CHANNEL_WORDS:
-            raise ApplicationError("waiting_room_bad_channel", "Choose text message or email.")
-        order = [send_by]
-    elif person.preferred_contact_method == ContactMethod.EMAIL:
-        order = [notify.Channel.EMAIL, notify.Channel.SMS]
-    else:
-        order = [notify.Channel.SMS, notify.Channel.EMAIL]
-    reasons = []
-    for channel in order:
-        address = _mobile(person) if channel == notify.Channel.SMS else person.email
-        if not address:
-            reasons.append(
-                "no mobile number" if channel == notify.Channel.SMS else "no email address"
-            )
-            continue
-        if not has_consent(person, ConsentScope.CONTACT, channel=channel):
-            reasons.append(f"consent to contact does not include {CHANNEL_WORDS[channel]}")
-            continue
-        return Route(channel=channel, to=address)
-    return Route(reasons=reasons, offer_pack=bool(person.postal_address))
+    if send_by and send_by not in MESSAGE_CHANNEL_WORDS:
+        raise ApplicationError("waiting_room_bad_channel", "Choose text message or email.")
+    found = message_route(person, channels=[send_by] if send_by else None)
+    if found.channel:
+        return Route(channel=found.channel, to=found.to)
+    return Route(reasons=list(found.reasons), offer_pack=bool(person.postal_address))
 
 
 # --- Creating and sending links ---------------------------------------------------------------
@@ -486,7 +463,7 @@ def waiting_room_summary(*, referral: Referral) -> dict:
         "postings": postings,
         "route": route,
         "route_words": (
-            f"{CHANNEL_WORDS[route.channel]} to "
+            f"{MESSAGE_CHANNEL_WORDS[route.channel]} to "
             f"{format_phone(route.to) if route.channel == notify.Channel.SMS else route.to}"
             if route.ok
             else ""
