@@ -44,8 +44,7 @@ from linkwell.casework.states import (
 )
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.errors import ApplicationError
-from linkwell.core.models import Membership
-from linkwell.core.permissions import Perm, role_can
+from linkwell.core.permissions import Perm, member_can
 from linkwell.directory.models import Service, TaxonomyTerm
 from linkwell.directory.taxonomy import NEED_AREAS_ID
 from linkwell.referrals.models import Referral
@@ -141,8 +140,7 @@ def _actor(by):
 
 
 def _require_worker(scheme, user) -> None:
-    membership = Membership.objects.filter(scheme=scheme, user=user, is_active=True).first()
-    if membership is None or not role_can(membership.role, Perm.CASELOAD):
+    if not member_can(scheme, user, Perm.CASELOAD):
         raise ApplicationError(
             "case_worker_invalid",
             "Choose a link worker of this scheme.",

@@ -110,6 +110,13 @@ def can(membership: Membership | None, perm: Perm) -> bool:
     return bool(membership and membership.is_active and role_can(membership.role, perm))
 
 
+def member_can(scheme, user, perm: Perm) -> bool:
+    """Whether `user` is an active member of `scheme` whose role grants `perm` (say, whether
+    someone a case or referral is being given to works a caseload there)."""
+    membership = Membership.objects.filter(scheme=scheme, user=user, is_active=True).first()
+    return can(membership, perm)
+
+
 def require(membership: Membership | None, perm: Perm) -> Membership:
     """Return the membership if it grants `perm`; else raise PermissionDenied."""
     if not can(membership, perm):

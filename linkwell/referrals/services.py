@@ -16,7 +16,7 @@ from django.utils import timezone
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership, Role, Scheme, Site
-from linkwell.core.permissions import Perm, role_can
+from linkwell.core.permissions import Perm, member_can
 from linkwell.directory.models import TaxonomyTerm
 from linkwell.directory.taxonomy import NEED_AREAS_ID
 from linkwell.people.models import ConsentMethod, ConsentScope, Person
@@ -415,22 +415,20 @@ def referral_move(
     return referral
 
 
-def _worker_membership(scheme: Scheme, user) -> Membership:
-    membership = Membership.objects.filter(scheme=scheme, user=user, is_active=True).first()
-    if membership is None or not role_can(membership.role, Perm.CASELOAD):
+def _require_worker(scheme: Scheme, user) -> None:
+    if not member_can(scheme, user, Perm.CASELOAD):
         raise ApplicationError(
             "referral_assignee_not_worker",
             "Choose a link worker of this scheme.",
             fields={"assigned_to": ["Choose a link worker of this scheme."]},
         )
-    return membership
 
 
 @transaction.atomic
 def referral_assign(*, referral: Referral, to, by, at: datetime | None = None) -> Referral:
     """Triage: give the referral to a link worker; it joins their waiting list."""
     referral = _locked(referral)
-    _worker_membership(referral.scheme, to)
+    _require_worker(referral.scheme, to)
     if referral.status not in states.OPEN:
         raise ApplicationError("referral_closed", "This referral is closed; it cannot be assigned.")
     previous = referral.assigned_to_id
