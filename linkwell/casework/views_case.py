@@ -23,6 +23,7 @@ from linkwell.casework.selectors_plan import case_plan
 from linkwell.casework.selectors_timeline import case_timeline
 from linkwell.casework.services import EditConflict
 from linkwell.casework.states import CaseStatus
+from linkwell.casework.views_util import case_crumbs, case_url
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
@@ -44,14 +45,6 @@ LINKED_PAGES = {
 
 def _links(case) -> dict[str, str]:
     return {key: reverse(name, args=[case.pk]) for key, name in LINKED_PAGES.items()}
-
-
-def _crumbs(*extra):
-    return [
-        ("Dashboard", reverse("core:dashboard")),
-        ("Caseload", reverse("casework:caseload")),
-        *extra,
-    ]
 
 
 def _assign_form(membership, case):
@@ -76,7 +69,7 @@ def _context(request, case, *, followups=None, **forms) -> dict:
         "timeline": forms.pop("timeline", None) or case_timeline(membership=membership, case=case),
         "involved": involved_members(case),
         "links": links,
-        "crumbs": _crumbs(),
+        "crumbs": case_crumbs(),
         "form": forms.get("form"),
         "conflict": forms.get("conflict"),
     }
@@ -94,16 +87,11 @@ def _back_to_record(request, case_id):
     """A GET of a form's address (a page re-shown after an error, or a link back to it from a
     panel on that page) goes to the record."""
     case = selectors.case_get(membership=request.membership, case_id=case_id)
-    return redirect(_detail_url(case))
+    return redirect(case_url(case))
 
 
 def _render_page(request, case, status=200, **forms):
     return render(request, DETAIL, _context(request, case, **forms), status=status)
-
-
-def _detail_url(case, anchor: str = "") -> str:
-    url = reverse("casework:detail", args=[case.pk])
-    return f"{url}#{anchor}" if anchor else url
 
 
 # --- The record ---------------------------------------------------------------------------------
@@ -136,7 +124,7 @@ def timeline(request, case_id):
     context = {"case": case, "person": case.person, "timeline": page}
     if request.htmx:
         return render(request, "casework/partials/timeline_older.html", context)
-    context["crumbs"] = _crumbs((case.person.full_name, _detail_url(case)))
+    context["crumbs"] = case_crumbs(case)
     return render(request, "casework/timeline.html", context)
 
 
@@ -201,7 +189,7 @@ def contact_add(request, case_id):
                 {"saved_message": message, "new_entry": f"contact-{contact.pk}"},
             )
         messages.success(request, message)
-        return redirect(_detail_url(case, "timeline"))
+        return redirect(case_url(case, "timeline"))
     if request.htmx:
         # htmx swaps only successful answers by default: the form with its errors is one.
         context = {"case": case, "contact_form": form, "partial": True}
@@ -241,7 +229,7 @@ def note_add(request, case_id):
                 {"saved_message": message, "new_entry": f"note-{note.pk}"},
             )
         messages.success(request, message)
-        return redirect(_detail_url(case, "timeline"))
+        return redirect(case_url(case, "timeline"))
     if request.htmx:
         context = {"case": case, "note_form": form, "partial": True}
         return render(request, "casework/partials/note_form.html", context)
@@ -285,7 +273,7 @@ def move(request, case_id):
             apply_errors(form, error)
         else:
             messages.success(request, MOVED[CaseStatus(data["to"])])
-            return redirect(_detail_url(case))
+            return redirect(case_url(case))
     case = selectors.case_detail(membership=membership, case_id=case_id)
     return _render_page(request, case, status=400, move_form=form, form=form)
 
@@ -348,6 +336,6 @@ def family(request, case_id):
             if case.referral_id and can(membership, Perm.REFERRAL_TRIAGE)
             else ""
         ),
-        "crumbs": _crumbs((case.person.full_name, _detail_url(case))),
+        "crumbs": case_crumbs(case),
     }
     return render(request, "casework/family.html", context, status=status)

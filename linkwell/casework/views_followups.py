@@ -9,9 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from linkwell.casework import selectors, services
@@ -19,34 +17,14 @@ from linkwell.casework import selectors_followups as followup_selectors
 from linkwell.casework.forms_followups import CloseForm, FollowUpForm, ReopenForm
 from linkwell.casework.reminders import reminder_route, say_day
 from linkwell.casework.states import FollowUpStatus
+from linkwell.casework.views_util import case_crumbs, case_url
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
-from linkwell.core.views.util import apply_errors
+from linkwell.core.views.util import apply_errors, safe_next
 from linkwell.people.models import ConsentScope
 from linkwell.people.selectors import has_consent
 from linkwell.referrals.feedback import referrer_address
-
-
-def case_url(case) -> str:
-    return reverse("casework:detail", args=[case.pk])
-
-
-def _crumbs(case=None):
-    crumbs = [("Dashboard", reverse("core:dashboard")), ("Caseload", reverse("casework:caseload"))]
-    if case is not None:
-        crumbs.append((case.person.full_name, case_url(case)))
-    return crumbs
-
-
-def _safe_next(request) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
-
 
 # --- The daily list ----------------------------------------------------------------------------
 
@@ -93,7 +71,7 @@ def followups(request):
             "next_url": f"?day={(day + timedelta(days=1)).isoformat()}{query}",
             "today_url": f"?day={today.isoformat()}{query}",
             "here": request.get_full_path(),
-            "crumbs": _crumbs(),
+            "crumbs": case_crumbs(),
         },
     )
 
@@ -147,7 +125,7 @@ def followup_add(request, case_id):
             "followups": followup_selectors.case_followups(case),
             "reminder_hint": _reminder_hint(case.person),
             "here": request.get_full_path(),
-            "crumbs": _crumbs(case),
+            "crumbs": case_crumbs(case),
         },
         status=status,
     )
@@ -166,7 +144,7 @@ def followup_done(request, case_id, followup_id):
     """Mark a follow-up done or missed, or cancel it; back to where the button was."""
     case = selectors.case_get(membership=request.membership, case_id=case_id)
     followup = followup_selectors.followup_get(case=case, followup_id=followup_id)
-    back = _safe_next(request) or case_url(case)
+    back = safe_next(request) or case_url(case)
     status = _ACTIONS.get(request.POST.get("action", ""))
     if status is None:
         messages.error(request, "Choose done, missed or cancel.")
@@ -206,7 +184,7 @@ def _close_context(request, case, form):
         "followups": [] if case.is_closed else followup_selectors.case_followups(case),
         "referrer_address": address,
         "referrer_consent": has_consent(person, ConsentScope.SHARE_REFERRER),
-        "crumbs": _crumbs(case),
+        "crumbs": case_crumbs(case),
     }
 
 

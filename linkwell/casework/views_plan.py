@@ -26,6 +26,7 @@ from linkwell.casework.forms_plan import (
 )
 from linkwell.casework.models import Case
 from linkwell.casework.states import GoalStatus, SupportDecision
+from linkwell.casework.views_util import case_crumbs, case_url
 from linkwell.core.access import scheme_view
 from linkwell.core.audit import log_action
 from linkwell.core.errors import ApplicationError
@@ -38,18 +39,6 @@ from linkwell.directory.selectors import visible_services
 SERVICE_RESULTS = 20
 
 
-def _case_url(case: Case) -> str:
-    return reverse("casework:detail", args=[case.pk])
-
-
-def _crumbs(case: Case):
-    return [
-        ("Dashboard", reverse("core:dashboard")),
-        ("Caseload", reverse("casework:caseload")),
-        (case.person.full_name, _case_url(case)),
-    ]
-
-
 def _first_name(case: Case) -> str:
     return case.person.preferred_name or case.person.given_name
 
@@ -58,9 +47,9 @@ def _context(case: Case, **extra) -> dict:
     return {
         "case": case,
         "first_name": _first_name(case),
-        "case_url": _case_url(case),
+        "case_url": case_url(case),
         "reopen_url": reverse("casework:reopen", args=[case.pk]),
-        "crumbs": _crumbs(case),
+        "crumbs": case_crumbs(case),
         **extra,
     }
 
@@ -250,7 +239,7 @@ def assessment_step(request, case_id, step):
             form=form,
             step=current,
             total=conversation.TOTAL,
-            back_url=_step_url(case, previous) if previous else _case_url(case),
+            back_url=_step_url(case, previous) if previous else case_url(case),
         ),
         status=status,
     )
@@ -368,7 +357,7 @@ def need_edit(request, case_id, need_id):
             _, error = _set_need(request, case, form, area_id=need.area_id)
             if error is None:
                 messages.success(request, f"{need.area.name}: saved.")
-                return redirect(_case_url(case))
+                return redirect(case_url(case))
             if _is_closed_error(error):
                 return _closed(request, case, template, error, **context)
             if isinstance(error, services.EditConflict):
@@ -416,7 +405,7 @@ def goal_add(request, case_id):
             )
             if error is None:
                 messages.success(request, "Goal added.")
-                return redirect(_case_url(case))
+                return redirect(case_url(case))
             if _is_closed_error(error):
                 return _closed(request, case, template, error)
             apply_errors(form, error)
@@ -458,7 +447,7 @@ def goal_edit(request, case_id, goal_id):
             )
             if error is None:
                 messages.success(request, "Goal saved.")
-                return redirect(_case_url(case))
+                return redirect(case_url(case))
             if _is_closed_error(error):
                 return _closed(request, case, template, error, goal=goal)
             if isinstance(error, services.EditConflict):
@@ -552,7 +541,7 @@ def support_add(request, case_id):
                 messages.success(
                     request, _support_message(_first_name(case), support.decision, support.label)
                 )
-                return redirect(_case_url(case))
+                return redirect(case_url(case))
             if _is_closed_error(error):
                 return _closed(request, case, template, error)
             apply_errors(form, error)

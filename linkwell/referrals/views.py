@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from linkwell.casework.forms_followups import OpenCaseForm
 from linkwell.casework.services import case_open
-from linkwell.casework.views_followups import case_url
+from linkwell.casework.views_util import case_url
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Role, User

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from linkwell.casework import feedback, services
 from linkwell.casework.models import Case, CaseEvent, FollowUp, Goal
-from linkwell.casework.views_followups import case_url
+from linkwell.casework.views_util import case_url
 from linkwell.core.models import LogEntry, Role
 from linkwell.notify import backends
 from linkwell.people.models import Consent

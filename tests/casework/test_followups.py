@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linkwell.casework.models import FollowUp
-from linkwell.casework.views_followups import case_url
+from linkwell.casework.views_util import case_url
 from linkwell.core.models import LogEntry, Role
 from tests.conftest import sign_in
 from tests.factories import CaseFactory, FollowUpFactory, PersonFactory

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,15 +20,11 @@ from linkwell.core.forms import NewPasswordForm, ResetRequestForm, SignInForm, T
 from linkwell.core.permissions import two_factor_required
 from linkwell.core.services import api_tokens_revoke_all
 from linkwell.core.signals import sign_in_email, user_for_email
+from linkwell.core.views.util import safe_next
 
 
 def _safe_next(request, default="core:dashboard"):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse_lazy(default)
+    return safe_next(request) or reverse_lazy(default)
 
 
 class SignInView(auth_views.LoginView):

@@ -1,6 +1,7 @@
 """Helpers shared by the HTML views."""
 
 from django.core.exceptions import ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from linkwell.core.errors import ApplicationError
 
@@ -22,3 +23,14 @@ def apply_errors(form, error: ValidationError | ApplicationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def safe_next(request) -> str | None:
+    """The `next` address sent with the request (form field or query), if it stays on this
+    site; else None."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
