@@ -9,9 +9,7 @@ from linkwell import notify
 from linkwell.casework.models import Case
 from linkwell.casework.states import SNOMED_REFERRED, ClosingReason
 from linkwell.core.audit import log_action
-from linkwell.people.models import ConsentScope
-from linkwell.people.selectors import has_consent
-from linkwell.referrals.feedback import referrer_address
+from linkwell.referrals.feedback import referrer_address, send_to_referrer
 from linkwell.referrals.states import SNOMED_LABELS
 
 
@@ -44,17 +42,7 @@ def tell_referrer_closed(*, case_id) -> bool:
     ).get(pk=case_id)
     if case.referral_id is None or not case.closed_at:
         return False
-    address = referrer_address(case.referral)
-    why = ""
-    if not address:
-        why = "the referral gave no address to answer"
-    elif not has_consent(case.person, ConsentScope.SHARE_REFERRER):
-        why = "no consent to share with the referrer"
-    if not why:
-        try:
-            notify.send(closing_message(case))
-        except notify.NotifyError as error:
-            why = f"the message could not be sent: {error}"[:300]
+    why = send_to_referrer(case.referral, lambda referral: closing_message(case))
     if why:
         log_action(None, "case.referrer_not_told", case, {"why": why}, actor_label="Linkwell")
         return False

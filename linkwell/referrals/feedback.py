@@ -41,6 +41,21 @@ def outcome_message(referral: Referral) -> notify.Message:
     )
 
 
+def send_to_referrer(referral: Referral, message) -> str:
+    """Send the referrer `message(referral)` if there is an address for them and the person
+    agrees now (checked at the moment of use) to updates being shared with the referrer.
+    Returns '' once sent, else why it was not, for the audit log."""
+    if not referrer_address(referral):
+        return "the referral gave no address to answer"
+    if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
+        return "no consent to share with the referrer"
+    try:
+        notify.send(message(referral))
+    except notify.NotifyError as error:
+        return f"the message could not be sent: {error}"[:300]
+    return ""
+
+
 def tell_referrer(*, referral_id) -> bool:
     """Send the referrer the outcome if there is somewhere to send it and the person agreed to
     updates being shared with the referrer (checked now, at the moment of use). The message goes
@@ -48,26 +63,15 @@ def tell_referrer(*, referral_id) -> bool:
     referral = Referral.objects.select_related("person", "scheme", "referred_by").get(
         pk=referral_id
     )
-    address = referrer_address(referral)
-    if not address:
+    if not referrer_address(referral):
         return False
-    if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
+    why = send_to_referrer(referral, outcome_message)
+    if why:
         log_action(
             None,
             "referral.referrer_not_told",
             referral,
-            {"why": "no consent to share with the referrer", "status": referral.status},
-            actor_label="Linkwell",
-        )
-        return False
-    try:
-        notify.send(outcome_message(referral))
-    except notify.NotifyError as error:
-        log_action(
-            None,
-            "referral.referrer_not_told",
-            referral,
-            {"why": f"the message could not be sent: {error}"[:300], "status": referral.status},
+            {"why": why, "status": referral.status},
             actor_label="Linkwell",
         )
         return False
