@@ -231,6 +231,29 @@ def household_join(
     return household
 
 
+def _merge_cases(duplicate: Person, into: Person) -> None:
+    """Move the duplicate's cases across (one open case per person: if both have one, a link
+    worker closes one first), and where a case involves the duplicate as a household member,
+    it involves the kept record instead."""
+    from linkwell.casework.models import Case
+    from linkwell.casework.states import CaseStatus
+
+    open_cases = Case.objects.filter(person__in=[duplicate, into]).exclude(
+        status=CaseStatus.CLOSED
+    )
+    if open_cases.count() > 1:
+        raise ApplicationError(
+            "person_merge_open_cases",
+            "Both records have an open case. Close one of them before merging the records.",
+        )
+    Case.objects.filter(person=duplicate).update(person=into)
+    involved = Case.household_members.through.objects
+    for row in involved.filter(person=duplicate):
+        if row.case.person_id != into.pk:
+            involved.get_or_create(case_id=row.case_id, person=into)
+    involved.filter(person=duplicate).delete()
+
+
 @transaction.atomic
 def person_merge(*, duplicate: Person, into: Person, by) -> Person:
     """`duplicate` is the same person as `into`: move everything of theirs across, fill the
@@ -245,6 +268,7 @@ def person_merge(*, duplicate: Person, into: Person, by) -> Person:
             "These records have different NHS numbers: they are different people.",
         )
     Referral.objects.filter(person=duplicate).update(person=into)
+    _merge_cases(duplicate, into)
     # One consent in force per purpose: where both records have one, the newer stands and the
     # older is kept as withdrawn (replaced), before they are put together.
     now = timezone.now()
