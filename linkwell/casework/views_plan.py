@@ -39,14 +39,10 @@ from linkwell.directory.selectors import visible_services
 SERVICE_RESULTS = 20
 
 
-def _first_name(case: Case) -> str:
-    return case.person.preferred_name or case.person.given_name
-
-
 def _context(case: Case, **extra) -> dict:
     return {
         "case": case,
-        "first_name": _first_name(case),
+        "first_name": case.person.first_name,
         "case_url": case_url(case),
         "reopen_url": reverse("casework:reopen", args=[case.pk]),
         "crumbs": case_crumbs(case),
@@ -520,7 +516,7 @@ def support_add(request, case_id):
         _posted(request),
         initial={"q": query, "service": request.GET.get("service")},
         services=found,
-        first_name=_first_name(case),
+        first_name=case.person.first_name,
     )
     status = 200
     if request.method == "POST":
@@ -539,7 +535,8 @@ def support_add(request, case_id):
             )
             if error is None:
                 messages.success(
-                    request, _support_message(_first_name(case), support.decision, support.label)
+                    request,
+                    _support_message(case.person.first_name, support.decision, support.label),
                 )
                 return redirect(case_url(case))
             if _is_closed_error(error):

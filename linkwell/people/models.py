@@ -146,6 +146,11 @@ class Person(models.Model):
         return f"{self.given_name} {self.family_name}".strip()
 
     @property
+    def first_name(self) -> str:
+        """What to call them: the name they prefer, else their first name."""
+        return (self.preferred_name or self.given_name).strip()
+
+    @property
     def nhs_number_display(self) -> str:
         return format_nhs_number(self.nhs_number)
 

@@ -238,9 +238,7 @@ def _merge_cases(duplicate: Person, into: Person) -> None:
     from linkwell.casework.models import Case
     from linkwell.casework.states import CaseStatus
 
-    open_cases = Case.objects.filter(person__in=[duplicate, into]).exclude(
-        status=CaseStatus.CLOSED
-    )
+    open_cases = Case.objects.filter(person__in=[duplicate, into]).exclude(status=CaseStatus.CLOSED)
     if open_cases.count() > 1:
         raise ApplicationError(
             "person_merge_open_cases",

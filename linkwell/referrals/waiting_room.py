@@ -68,10 +68,6 @@ def link_url(secret: str) -> str:
     return settings.LINKWELL_BASE_URL + reverse("waiting_room:page", args=[secret])
 
 
-def first_name(person: Person) -> str:
-    return (person.preferred_name or person.given_name).strip()
-
-
 # --- How to reach the person ------------------------------------------------------------------
 
 
@@ -123,7 +119,7 @@ def choose_route(person: Person, *, send_by: str | None = None) -> Route:
 
 
 def _message(link: WaitingRoomLink, secret: str, referral: Referral) -> notify.Message:
-    name = first_name(referral.person)
+    name = referral.person.first_name
     scheme = referral.scheme.name
     url = link_url(secret)
     until = f"{timezone.localtime(link.expires_at):%-d %B %Y}"
@@ -409,7 +405,7 @@ def waiting_room_content(referral: Referral) -> dict:
     reasons = list(referral.reasons.values_list("pk", flat=True))
     resources, matched = resources_for_need_areas(scheme=referral.scheme, need_area_ids=reasons)
     return {
-        "first_name": first_name(referral.person),
+        "first_name": referral.person.first_name,
         "scheme": referral.scheme,
         "resources": resources,
         "matched": matched,
