@@ -15,8 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from linkwell.casework import selectors, services
 from linkwell.casework.forms_case import ContactForm, HouseholdMembersForm, MoveForm, NoteForm
-from linkwell.casework.forms_caseload import CaseAssignForm
-from linkwell.casework.selectors_caseload import assignable_workers, team_caseloads
+from linkwell.casework.forms_caseload import case_assign_form
 from linkwell.casework.selectors_followups import case_followups
 from linkwell.casework.selectors_household import case_family, involved_members
 from linkwell.casework.selectors_plan import case_plan
@@ -52,8 +51,7 @@ def _assign_form(membership, case):
     posted to their `casework:assign`)."""
     if case.is_closed or not can(membership, Perm.CASELOAD_MANAGE):
         return None
-    workers = assignable_workers(team_caseloads(membership=membership))
-    return CaseAssignForm(workers=workers, initial={"version": case.version})
+    return case_assign_form(membership=membership, case=case)
 
 
 def _context(request, case, *, followups=None, **forms) -> dict:
