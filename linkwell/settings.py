@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "linkwell.resources",
     "linkwell.referrals",
     "linkwell.casework",
+    "linkwell.matching",
 ]
 
 MIDDLEWARE = [

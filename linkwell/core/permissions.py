@@ -32,6 +32,7 @@ class Perm(StrEnum):
     RESOURCES_MANAGE = "resources.manage"  # the waiting-room library
     REFERRALS_OWN = "referral.own"  # follow the referrals one sent (referrers)
     CASELOAD_MANAGE = "caseload.manage"  # see every worker's caseload and reassign cases
+    MATCHING_TUNE = "matching.tune"  # how matching weighs services in the scheme
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DIRECTORY_MANAGE,
             Perm.REFERRAL_IMPORT,
             Perm.RESOURCES_MANAGE,
+            Perm.MATCHING_TUNE,
         }
     ),
     Role.MANAGER: frozenset(
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CAMPAIGN_MANAGE,
             Perm.CAMPAIGN_CALL,
             Perm.RESOURCES_MANAGE,
+            Perm.MATCHING_TUNE,
         }
     ),
     Role.LINK_WORKER: frozenset(

@@ -117,7 +117,7 @@ def apply_query(services: QuerySet[Service], query: ServiceQuery) -> QuerySet[Se
     point = query.point
     if point is None:
         return services.order_by("name", "pk")
-    nearby = _locations_near(point, query.proximity_m)
+    nearby = locations_near(point, query.proximity_m)
     if query.proximity_m is not None:
         services = services.filter(pk__in=nearby.values("service_id"))
     nearest = nearby.filter(service_id=OuterRef("pk")).order_by("distance_m").values("distance_m")
@@ -139,7 +139,7 @@ def public_service_at_locations(query: ServiceQuery | None = None) -> QuerySet[S
             "service__name", "location__name", "pk"
         )
     return (
-        _locations_near(point, query.proximity_m)
+        locations_near(point, query.proximity_m)
         .filter(listed)
         .order_by(F("distance_m").asc(nulls_last=True), "service__name", "pk")
     )
@@ -176,7 +176,7 @@ def bounding_box(latitude: float, longitude: float, radius_m: float) -> tuple[fl
     return (south, north, west, east)
 
 
-def _locations_near(point: tuple[float, float], radius_m: float | None) -> QuerySet:
+def locations_near(point: tuple[float, float], radius_m: float | None) -> QuerySet:
     """Service-at-location rows whose location has coordinates, with `distance_m` from `point`;
     within `radius_m` (box first, then the exact distance) when it is given."""
     latitude, longitude = point
@@ -220,7 +220,7 @@ def _service_conditions(query: ServiceQuery) -> Q:
         condition &= Q(organization_id=query.organization_id)
     if query.modified_after is not None:
         condition &= Q(last_modified__gte=query.modified_after)
-    condition &= _age_condition(query.minimum_age, query.maximum_age)
+    condition &= age_condition(query.minimum_age, query.maximum_age)
     if query.day or query.start_time or query.end_time:
         runs = _schedules_matching(query).filter(
             Q(service_id=OuterRef("pk")) | Q(service_at_location__service_id=OuterRef("pk"))
@@ -238,7 +238,7 @@ def _service_conditions(query: ServiceQuery) -> Q:
     return condition
 
 
-def _age_condition(minimum_age: int | None, maximum_age: int | None) -> Q:
+def age_condition(minimum_age: int | None, maximum_age: int | None) -> Q:
     """The service's age range (open-ended where empty) covers the ages asked about."""
     youngest = minimum_age if minimum_age is not None else maximum_age
     oldest = maximum_age if maximum_age is not None else minimum_age

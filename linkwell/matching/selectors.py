@@ -1,0 +1,204 @@
+"""Reads for matching: the person's profile built from their case, and the ranked list, scoped to
+the acting member (the case through the casework selectors; services through the directory's
+visibility rules). Reading matches for a case is a read of person data, so it is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from linkwell.casework.models import Assessment, Case, Goal, Need
+from linkwell.casework.states import GoalStatus
+from linkwell.core.audit import log_action
+from linkwell.core.models import Membership
+from linkwell.core.permissions import Perm, require
+from linkwell.directory.models import TaxonomyTerm
+from linkwell.directory.selectors import visible_services
+from linkwell.geo import PostcodeError, lookup_postcode
+from linkwell.matching import engine
+from linkwell.matching.models import MatchPreferences, Travel, UnmetNeed
+from linkwell.matching.profile import WAYS, MatchProfile, NeedWanted, age_on
+from linkwell.people.models import DigitalAccess
+
+OFFLINE = (DigitalAccess.NONE, DigitalAccess.PHONE_ONLY)
+
+
+@dataclass
+class CaseProfile:
+    """A case's profile for matching, with what went into it, for the page to show."""
+
+    profile: MatchProfile
+    preferences: MatchPreferences
+    saved: bool
+    all_needs: list[NeedWanted]
+    postcode_problem: str = ""
+
+
+def default_preferences(case: Case) -> MatchPreferences:
+    """What matching assumes before anyone records the person's preferences: they can take a
+    bus, use any way of taking part (online only if they have digital access) and pay a small
+    contribution, and they accept a waiting list."""
+    online = case.person.digital_access not in OFFLINE
+    return MatchPreferences(case=case, travel=Travel.BUS, online=online)
+
+
+def preferences_of(case: Case) -> tuple[MatchPreferences, bool]:
+    found = MatchPreferences.objects.filter(case=case).first()
+    return (found, True) if found else (default_preferences(case), False)
+
+
+def _words(case: Case, needs: list[Need]) -> str:
+    goals = Goal.objects.filter(case=case, status=GoalStatus.OPEN).values_list("text", flat=True)
+    latest = (
+        Assessment.objects.filter(case=case)
+        .exclude(what_matters="")
+        .order_by("-started_at")
+        .values_list("what_matters", flat=True)
+        .first()
+    )
+    said = [n.in_their_words for n in needs if n.in_their_words]
+    return "\n".join([*said, *goals, latest or ""]).strip()
+
+
+def case_profile(*, case: Case, today: date | None = None) -> CaseProfile:
+    """The profile matching uses for the person on `case` (which the caller has already read
+    through the scoped case selectors)."""
+    person = case.person
+    today = today or timezone.localdate()
+    needs = list(Need.objects.filter(case=case).select_related("area").order_by("-severity"))
+    wanted = [
+        NeedWanted(area_id=n.area_id, code=n.area.code, name=n.area.name, severity=n.severity)
+        for n in needs
+        if n.severity > 0
+    ]
+    preferences, saved = preferences_of(case)
+    latitude = longitude = None
+    problem = ""
+    if person.postcode:
+        try:
+            point = lookup_postcode(person.postcode)
+            latitude, longitude = point.latitude, point.longitude
+        except PostcodeError as error:
+            problem = error.message
+    else:
+        problem = "No home postcode is recorded, so distances are not known."
+    ways = frozenset(w for w in WAYS if getattr(preferences, w))
+    profile = MatchProfile(
+        needs=tuple(wanted),
+        words=_words(case, needs),
+        latitude=latitude,
+        longitude=longitude,
+        postcode=person.postcode,
+        travel=preferences.travel,
+        max_distance_km=(
+            float(preferences.max_distance_km) if preferences.max_distance_km is not None else None
+        ),
+        ways=ways,
+        digital_access=person.digital_access not in OFFLINE,
+        device_loan_planned=preferences.device_loan_planned,
+        days=frozenset(preferences.days or ()),
+        times=frozenset(preferences.times or ()),
+        cost_limit=preferences.cost_limit,
+        age=age_on(person.date_of_birth, today),
+        gender=person.gender,
+        language=person.language,
+        interpreter_needed=person.interpreter_needed,
+        accept_waiting_list=preferences.accept_waiting_list,
+    )
+    return CaseProfile(
+        profile=profile,
+        preferences=preferences,
+        saved=saved,
+        all_needs=wanted,
+        postcode_problem=problem,
+    )
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """What the link worker narrows a search to on the page: some of the needs, another way
+    of travelling or distance, some ways of taking part, more results."""
+
+    area_ids: tuple = ()
+    travel: str | None = None
+    max_distance_km: float | None = None
+    ways: frozenset[str] | None = None
+    limit: int = engine.DEFAULT_LIMIT
+
+    def apply(self, profile: MatchProfile) -> MatchProfile:
+        changes = {}
+        if self.area_ids:
+            keep = {str(a) for a in self.area_ids}
+            changes["needs"] = tuple(n for n in profile.needs if str(n.area_id) in keep)
+        if self.travel:
+            changes["travel"] = self.travel
+        if self.max_distance_km is not None:
+            changes["max_distance_km"] = self.max_distance_km
+        if self.ways:
+            changes["ways"] = frozenset(self.ways)
+        return profile.refined(**changes) if changes else profile
+
+
+def case_matches(
+    *, membership: Membership, case: Case, refinement: Refinement | None = None
+) -> tuple[engine.MatchResult, CaseProfile]:
+    """The ranked list for the person on `case`, as this member may see the directory."""
+    require(membership, Perm.CASELOAD)
+    built = case_profile(case=case)
+    refinement = refinement or Refinement()
+    profile = refinement.apply(built.profile)
+    result = engine.match_services(
+        visible_services(membership=membership),
+        profile,
+        scheme_id=membership.scheme_id,
+        limit=refinement.limit,
+    )
+    log_action(
+        membership.user,
+        "case.matches_viewed",
+        case,
+        {"results": len(result.matches), "refined": refinement != Refinement()},
+    )
+    return result, built
+
+
+def adhoc_matches(
+    *, membership: Membership, profile: MatchProfile, limit: int = engine.DEFAULT_LIMIT
+) -> engine.MatchResult:
+    """The ranked list for a profile given directly (no person record is read)."""
+    require(membership, Perm.DIRECTORY_VIEW)
+    return engine.match_services(
+        visible_services(membership=membership),
+        profile,
+        scheme_id=membership.scheme_id,
+        limit=limit,
+    )
+
+
+def need_terms(*, membership: Membership, codes_or_ids: list[str]) -> list[TaxonomyTerm]:
+    """Need-area terms named by code or id that this scheme may use (shared or its own)."""
+    from linkwell.directory.taxonomy import NEED_AREAS_ID
+
+    ids, codes = [], []
+    for value in codes_or_ids:
+        (ids if len(value) == 36 and value.count("-") == 4 else codes).append(value)
+    return list(
+        TaxonomyTerm.objects.filter(Q(pk__in=ids) | Q(code__in=codes))
+        .filter(Q(taxonomy_id=NEED_AREAS_ID) | Q(scheme_id=membership.scheme_id))
+        .filter(Q(scheme__isnull=True) | Q(scheme_id=membership.scheme_id))
+    )
+
+
+def unmet_needs(*, membership: Membership) -> QuerySet[UnmetNeed]:
+    """Open unmet needs of the scheme, for the gap report: counted by area and place, with no
+    person named."""
+    require(membership, Perm.REPORTS_VIEW)
+    return (
+        UnmetNeed.objects.filter(scheme_id=membership.scheme_id, resolved_at__isnull=True)
+        .values("area__name", "place", "reason")
+        .annotate(people=Count("case__person", distinct=True))
+        .order_by("-people", "area__name", "place")
+    )

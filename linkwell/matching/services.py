@@ -1,0 +1,321 @@
+"""Writes for matching: the person's preferences for finding support, the scheme's weights, the
+unmet needs a search finds, and the directory's text and track records kept ready for ranking.
+Each is one transaction; person data changes are audited (no free text in the audit data)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from linkwell.casework.models import Case, PlanSupport
+from linkwell.casework.services import _bump, _check_version, _open_case
+from linkwell.casework.states import SupportDecision
+from linkwell.core.audit import ACTIONS, log_action
+from linkwell.core.errors import ApplicationError
+from linkwell.core.models import Membership
+from linkwell.core.permissions import Perm, require
+from linkwell.directory.models import Attribute, Service
+from linkwell.matching import text
+from linkwell.matching.engine import MatchResult
+from linkwell.matching.models import (
+    FACTORS,
+    CostLimit,
+    MatchPreferences,
+    MatchWeights,
+    ServiceMatchText,
+    ServiceTrackRecord,
+    Travel,
+    UnmetNeed,
+)
+from linkwell.matching.profile import DAYS, TIMES, WAYS
+
+ACTIONS.update(
+    {
+        "case.matches_viewed": "Looked for support for a person (matching)",
+        "case.match_preferences_changed": "Changed what a person can manage, for matching",
+        "case.unmet_need_recorded": "Recorded a need with nowhere to send the person",
+        "case.unmet_need_resolved": "A need recorded as unmet found support",
+        "matching.weights_changed": "Changed how matching weighs services",
+    }
+)
+
+PREFERENCE_FIELDS = (
+    "travel",
+    "max_distance_km",
+    *WAYS,
+    "device_loan_planned",
+    "days",
+    "times",
+    "cost_limit",
+    "accept_waiting_list",
+)
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError("invalid_preferences", message, fields={field: [message]})
+
+
+def _clean_preferences(data: dict) -> dict:
+    """`data` as preference values, or a clear error naming the field."""
+    clean = {}
+    if "travel" in data:
+        if data["travel"] not in Travel.values:
+            raise _invalid("travel", "Choose how the person can travel.")
+        clean["travel"] = data["travel"]
+    if "max_distance_km" in data:
+        value = data["max_distance_km"]
+        if value in (None, ""):
+            clean["max_distance_km"] = None
+        else:
+            try:
+                value = Decimal(str(value)).quantize(Decimal("0.1"))
+            except (InvalidOperation, ValueError) as error:
+                raise _invalid(
+                    "max_distance_km", "Enter the distance as a number of kilometres."
+                ) from error
+            if not Decimal(0) <= value <= Decimal(200):
+                raise _invalid("max_distance_km", "Enter a distance from 0 to 200 km.")
+            clean["max_distance_km"] = value
+    for flag in (*WAYS, "device_loan_planned", "accept_waiting_list"):
+        if flag in data:
+            clean[flag] = bool(data[flag])
+    for field, allowed, message in (
+        ("days", DAYS, "Choose days from Monday to Sunday."),
+        ("times", TIMES, "Choose morning, afternoon or evening."),
+    ):
+        if field in data:
+            values = list(dict.fromkeys(data[field] or []))
+            if any(v not in allowed for v in values):
+                raise _invalid(field, message)
+            clean[field] = [v for v in allowed if v in values]
+    if "cost_limit" in data:
+        if data["cost_limit"] not in CostLimit.values:
+            raise _invalid("cost_limit", "Choose what the person can pay.")
+        clean["cost_limit"] = data["cost_limit"]
+    return clean
+
+
+@transaction.atomic
+def preferences_save(*, case: Case, by, data: dict, version: int | None = None) -> MatchPreferences:
+    """Record what the person can manage for finding support. `version` is the one the editor
+    saw (None for a first save); a stale edit is refused and nothing is overwritten."""
+    case = _open_case(case)
+    clean = _clean_preferences(data)
+    current = MatchPreferences.objects.select_for_update().filter(case=case).first()
+    if current is None:
+        from linkwell.matching.selectors import default_preferences
+
+        current = default_preferences(case)
+        current.version = 0
+    elif version is not None:
+        _check_version(current, version, "search")
+    for field, value in clean.items():
+        setattr(current, field, value)
+    if not any(getattr(current, w) for w in WAYS):
+        raise _invalid("in_person", "Choose at least one way the person can take part.")
+    current.version += 1
+    current.updated_by = by if getattr(by, "is_authenticated", False) else None
+    try:
+        current.full_clean(exclude=["case"])
+    except ValidationError as error:
+        raise ApplicationError(
+            "invalid_preferences", "Check the answers.", fields=error.message_dict
+        ) from error
+    current.save()
+    log_action(by, "case.match_preferences_changed", current, {"fields": sorted(clean)})
+    _bump(case)
+    return current
+
+
+@transaction.atomic
+def weights_save(*, membership: Membership, values: dict) -> MatchWeights:
+    """Set how much each part of the score counts in the member's scheme."""
+    require(membership, Perm.MATCHING_TUNE)
+    weights = MatchWeights.objects.select_for_update().filter(scheme_id=membership.scheme_id)
+    row = weights.first() or MatchWeights(scheme_id=membership.scheme_id)
+    for factor in FACTORS:
+        if factor not in values:
+            continue
+        try:
+            value = float(values[factor])
+        except (TypeError, ValueError) as error:
+            raise ApplicationError(
+                "invalid_weight",
+                "Enter a number from 0 to 5.",
+                fields={factor: ["Enter a number from 0 to 5."]},
+            ) from error
+        if not 0 <= value <= 5:
+            raise ApplicationError(
+                "invalid_weight",
+                "Enter a number from 0 to 5.",
+                fields={factor: ["Enter a number from 0 to 5."]},
+            )
+        setattr(row, factor, value)
+    if not any(getattr(row, f) > 0 for f in FACTORS):
+        raise ApplicationError(
+            "weights_all_zero",
+            "At least one part of the score must count for something.",
+            fields={"__all__": ["At least one part of the score must count for something."]},
+        )
+    row.updated_by = membership.user
+    row.save()
+    log_action(
+        membership.user,
+        "matching.weights_changed",
+        membership.scheme,
+        {f: getattr(row, f) for f in FACTORS},
+    )
+    return row
+
+
+@transaction.atomic
+def unmet_needs_record(*, case: Case, result: MatchResult, by) -> list[UnmetNeed]:
+    """Keep the case's unmet needs in step with a search over the person's whole profile: a
+    need nothing reachable meets is recorded (area, postcode district, why); one recorded
+    before that a search now meets is resolved. Returns the needs newly recorded."""
+    if case.is_closed:
+        return []
+    now = timezone.now()
+    unmet = {u.need.area_id: u for u in result.unmet}
+    searched = [n.area_id for n in result.profile.needs if n.severity > 0]
+    open_rows = {
+        row.area_id: row
+        for row in UnmetNeed.objects.select_for_update().filter(
+            case=case, resolved_at__isnull=True, area_id__in=searched
+        )
+    }
+    recorded = []
+    for area_id, row in open_rows.items():
+        if area_id not in unmet:
+            row.resolved_at = now
+            row.save(update_fields=["resolved_at"])
+            log_action(by, "case.unmet_need_resolved", row, {"area": str(area_id)})
+    place = result.profile.district
+    for area_id, found in unmet.items():
+        row = open_rows.get(area_id)
+        if row is not None:
+            if row.reason != found.reason or row.place != place:
+                row.reason, row.place = found.reason, place
+                row.save(update_fields=["reason", "place"])
+            continue
+        row = UnmetNeed.objects.create(
+            case=case,
+            scheme_id=case.scheme_id,
+            area_id=area_id,
+            place=place,
+            reason=found.reason,
+            by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        log_action(
+            by,
+            "case.unmet_need_recorded",
+            row,
+            {"area": str(area_id), "reason": found.reason, "place": place},
+        )
+        recorded.append(row)
+    return recorded
+
+
+# --- Kept ready for ranking --------------------------------------------------------------------
+
+
+def _service_text(service: Service, terms: list[str]) -> tuple[str, ...]:
+    return (
+        service.name,
+        service.alternate_name,
+        service.description,
+        service.organization.name,
+        " ".join(terms),
+    )
+
+
+def match_text_refresh(*, service_ids: Iterable | None = None, batch: int = 500) -> int:
+    """Rebuild the stored words (and, with the semantic extra, embeddings) of these services,
+    or of every service; unchanged listings are skipped. Returns how many were rebuilt."""
+    from linkwell.matching import semantic
+
+    services = Service.objects.select_related("organization").order_by("pk")
+    if service_ids is not None:
+        ids = [str(i) for i in service_ids]
+        if not ids:
+            return 0
+        services = services.filter(pk__in=ids)
+    embed = semantic.is_available()
+    rebuilt = 0
+    chunk: list[Service] = []
+
+    def flush(chunk: list[Service]) -> int:
+        terms = defaultdict(list)
+        for link_id, name in Attribute.objects.filter(
+            link_entity="service", link_id__in=[s.pk for s in chunk]
+        ).values_list("link_id", "taxonomy_term__name"):
+            terms[link_id].append(name)
+        existing = {
+            row.service_id: row
+            for row in ServiceMatchText.objects.filter(service_id__in=[s.pk for s in chunk])
+        }
+        changed = []
+        for service in chunk:
+            parts = _service_text(service, sorted(terms[service.pk]))
+            digest = text.source_hash(*parts)
+            row = existing.get(service.pk)
+            if (
+                row is not None
+                and row.source_hash == digest
+                and (not embed or row.embedding_model == semantic.MODEL_NAME)
+            ):
+                continue
+            tokens = text.document(*parts)
+            row = row or ServiceMatchText(service=service)
+            row.tokens, row.token_count, row.source_hash = tokens, len(tokens.split()), digest
+            changed.append((row, " ".join(p for p in parts[:4] if p)))
+        if embed and changed:
+            vectors = semantic.encode([words for _, words in changed])
+            for (row, _), vector in zip(changed, vectors, strict=True):
+                row.embedding, row.embedding_model = vector, semantic.MODEL_NAME
+        with transaction.atomic():
+            for row, _ in changed:
+                row.save()
+        return len(changed)
+
+    for service in services.iterator(chunk_size=batch):
+        chunk.append(service)
+        if len(chunk) >= batch:
+            rebuilt += flush(chunk)
+            chunk = []
+    if chunk:
+        rebuilt += flush(chunk)
+    return rebuilt
+
+
+@transaction.atomic
+def track_records_refresh(*, scheme=None) -> int:
+    """Count, per scheme and service, how often the scheme's people took a service up when it
+    was talked through with them (chosen, against chosen + thinking + declined). Onward
+    referral outcomes (accepted, completed, answer times) are added by the connections work."""
+    supports = PlanSupport.objects.filter(service__isnull=False)
+    if scheme is not None:
+        supports = supports.filter(case__scheme=scheme)
+    rows = supports.values("case__scheme_id", "service_id").annotate(
+        offered=Count("id"), taken_up=Count("id", filter=Q(decision=SupportDecision.CHOSEN))
+    )
+    now = timezone.now()
+    existing = ServiceTrackRecord.objects.all()
+    if scheme is not None:
+        existing = existing.filter(scheme=scheme)
+    existing.update(offered=0, taken_up=0, updated_at=now)
+    count = 0
+    for row in rows:
+        ServiceTrackRecord.objects.update_or_create(
+            scheme_id=row["case__scheme_id"],
+            service_id=row["service_id"],
+            defaults={"offered": row["offered"], "taken_up": row["taken_up"], "updated_at": now},
+        )
+        count += 1
+    return count
