@@ -18,6 +18,7 @@ urlpatterns = [
     path("refer/", include("linkwell.referrals.urls_public")),
     path("resources/", include("linkwell.resources.urls")),
     path("cases/", include("linkwell.casework.urls")),
+    path("", include("linkwell.matching.urls")),
     path("fhir/", include("linkwell.referrals.fhir.urls")),
     path("", include("linkwell.core.urls")),
 ]

@@ -171,6 +171,10 @@ class Unmet:
     need: NeedWanted
     reason: str  # an UnmetNeed.Reason value
 
+    @property
+    def reason_label(self) -> str:
+        return str(UnmetNeed.Reason(self.reason).label)
+
 
 @dataclass
 class MatchResult:
@@ -302,6 +306,13 @@ def _districts(area_served: str) -> list[str]:
     return codes if codes and len(codes) == len(parts) else []
 
 
+def _covers(code: str, district: str) -> bool:
+    """Whether an area served's code ("RV1", or a whole area "RV") covers a district."""
+    if code == district:
+        return True
+    return code.isalpha() and district.startswith(code) and district[len(code)].isdigit()
+
+
 def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
     """Why this candidate cannot be offered to the person, or None when it can. Sets the
     ways the person could take part in it."""
@@ -315,7 +326,7 @@ def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
         return "waiting list only"
     districts = _districts(c.area_served)
     district = profile.district
-    if districts and district and not any(district.startswith(d) for d in districts):
+    if districts and district and not any(_covers(d, district) for d in districts):
         return f"only for {', '.join(districts)}"
     usable = []
     within = c.distance_m is None or c.distance_m <= profile.reach_km * 1000

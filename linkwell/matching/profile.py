@@ -26,7 +26,7 @@ WAYS = ("in_person", "by_phone", "online", "home_visit")
 # there" score halves. A person's own furthest distance overrides the first.
 TRAVEL_REACH_KM = {Travel.WALK: 2.5, Travel.BUS: 12.0, Travel.CAR: 30.0, Travel.NONE: 0.0}
 TRAVEL_HALF_KM = {Travel.WALK: 0.8, Travel.BUS: 4.0, Travel.CAR: 10.0, Travel.NONE: 1.0}
-OUTWARD_CODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)")
+OUTWARD_CODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,7 @@ class MatchProfile:
     @property
     def district(self) -> str:
         """The postcode's outward code (RV1), as far as matching and the gap report go."""
-        found = OUTWARD_CODE.match(self.postcode.replace(" ", "").upper())
-        return found.group(1) if found else ""
+        return outward_code(self.postcode)
 
     @property
     def gender_served(self) -> str:
@@ -122,3 +121,12 @@ def age_on(born: date | None, today: date) -> int | None:
     if born is None:
         return None
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def outward_code(postcode: str) -> str:
+    """The outward code (district) of a UK postcode: all but its last three characters."""
+    compact = (postcode or "").replace(" ", "").upper()
+    if len(compact) < 5:
+        return ""
+    outward = compact[:-3]
+    return outward if OUTWARD_CODE.fullmatch(outward) else ""

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from linkwell.casework.models import Assessment, Case, Goal, Need
+from linkwell.casework.models import Assessment, Case, Goal, Need, PlanSupport
 from linkwell.casework.states import GoalStatus
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership
-from linkwell.core.permissions import Perm, require
+from linkwell.core.permissions import Perm, can, require
 from linkwell.directory.models import TaxonomyTerm
 from linkwell.directory.selectors import visible_services
 from linkwell.geo import PostcodeError, lookup_postcode
@@ -143,11 +143,16 @@ class Refinement:
 
 
 def case_matches(
-    *, membership: Membership, case: Case, refinement: Refinement | None = None
+    *,
+    membership: Membership,
+    case: Case,
+    refinement: Refinement | None = None,
+    built: CaseProfile | None = None,
 ) -> tuple[engine.MatchResult, CaseProfile]:
-    """The ranked list for the person on `case`, as this member may see the directory."""
+    """The ranked list for the person on `case` (read through the scoped case selectors), as
+    this member may see the directory. `built` is the case's profile when already built."""
     require(membership, Perm.CASELOAD)
-    built = case_profile(case=case)
+    built = built or case_profile(case=case)
     refinement = refinement or Refinement()
     profile = refinement.apply(built.profile)
     result = engine.match_services(
@@ -192,13 +197,35 @@ def need_terms(*, membership: Membership, codes_or_ids: list[str]) -> list[Taxon
     )
 
 
-def unmet_needs(*, membership: Membership) -> QuerySet[UnmetNeed]:
-    """Open unmet needs of the scheme, for the gap report: counted by area and place, with no
-    person named."""
+SMALL_NUMBER = 3
+
+
+def unmet_needs(*, membership: Membership) -> list[dict]:
+    """Open unmet needs of the scheme, for the gap report: people counted by need area, place
+    and reason, no one named. Those without person data (commissioners) see a count under
+    SMALL_NUMBER as "fewer than 3", so a small place cannot point to someone."""
     require(membership, Perm.REPORTS_VIEW)
-    return (
+    rows = (
         UnmetNeed.objects.filter(scheme_id=membership.scheme_id, resolved_at__isnull=True)
         .values("area__name", "place", "reason")
         .annotate(people=Count("case__person", distinct=True))
-        .order_by("-people", "area__name", "place")
+        .order_by("-people", "area__name", "place", "reason")
+    )
+    exact = can(membership, Perm.PERSON_DATA)
+    found = []
+    for row in rows:
+        row["reason_label"] = UnmetNeed.Reason(row["reason"]).label
+        small = not exact and row["people"] < SMALL_NUMBER
+        row["people_shown"] = f"fewer than {SMALL_NUMBER}" if small else str(row["people"])
+        found.append(row)
+    return found
+
+
+def decisions_for(case: Case) -> dict:
+    """What the person decided about each directory service talked through: service id to
+    decision (chosen, considering, declined)."""
+    return dict(
+        PlanSupport.objects.filter(case=case, service__isnull=False).values_list(
+            "service_id", "decision"
+        )
     )
