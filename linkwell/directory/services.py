@@ -29,6 +29,7 @@ from linkwell.directory.models import (
     TaxonomyTerm,
     VerificationRequest,
 )
+from linkwell.matching.tasks import listings_changed
 
 VERIFICATION_LINK_DAYS = 30
 
@@ -166,6 +167,7 @@ def service_update(
     if terms is not None:
         _set_service_terms(service, membership, terms)
         changed.append("terms")
+    listings_changed([service.pk])
     log_action(
         membership.user,
         "directory.service_changed",
@@ -365,6 +367,7 @@ def listing_create(
     )
     service.full_clean()
     service.save()
+    listings_changed([service.pk])
     log_action(membership.user, "directory.listing_added", service, scheme=membership.scheme)
     return service
 
@@ -425,6 +428,8 @@ def organization_update(
         organization.staff.remove(*organization.staff.filter(pk__in=providers))
         organization.staff.add(*chosen)
         data["staff"] = sorted(u.email for u in chosen)
+    if "name" in changes:
+        listings_changed(organization.services.values_list("pk", flat=True))
     log_action(
         membership.user,
         "directory.organization_changed",

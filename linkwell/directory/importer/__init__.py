@@ -34,6 +34,7 @@ from linkwell.core.models import Scheme
 from linkwell.directory.importer.report import ImportIssue, ImportReport, ImportSourceError
 from linkwell.directory.importer.sources import FLUSH, open_source
 from linkwell.directory.importer.writer import Importer, ProgressCallback
+from linkwell.matching.tasks import listings_changed
 
 __all__ = ["ImportIssue", "ImportReport", "ImportSourceError", "import_directory"]
 
@@ -88,6 +89,8 @@ def import_directory(
             "incomplete": report.incomplete,
         },
     )
+    # Matching reads listings' stored words: rebuild them (unchanged listings are skipped).
+    listings_changed(None)
     return report
 
 

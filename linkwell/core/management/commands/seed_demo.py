@@ -9,6 +9,7 @@ from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
 from linkwell.directory.demo import load_demo_directory
 from linkwell.geo.demo import write_demo_gazetteer
+from linkwell.matching.demo import load_demo_matching
 from linkwell.referrals.demo import load_demo_referrals, offer_demo_waiting_rooms
 from linkwell.referrals.demo_campaigns import load_demo_campaign
 from linkwell.referrals.fhir.demo import seed_fhir_referrals
@@ -111,6 +112,7 @@ class Command(BaseCommand):
                     manager=manager,
                 )
             casework = load_demo_casework(scheme=scheme, workers=workers, manager=manager)
+            matching = load_demo_matching(scheme=scheme, worker=workers[0])
 
         self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
         width = max(len(demo_email(r)) for r in DEMO_PEOPLE)
@@ -133,6 +135,11 @@ class Command(BaseCommand):
             f"{workers[0].full_name} ({workers[0].email}) holds {casework['theirs']} open "
             f"cases, {casework['overdue']} with follow-ups overdue; the five case stories "
             "are among them."
+        )
+        self.stdout.write(
+            f"Matching: stored words of {matching['words']} listings rebuilt; track records of "
+            f"{matching['records']} services; {matching['unmet']} unmet needs for the gaps "
+            "report. Open a case and choose 'Find support'."
         )
 
     def _scheme(self, slug, name, site_names):
