@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from linkwell.core.api import router as core_router
 from linkwell.core.api_auth import PersonalToken, VerifiedSession
 from linkwell.core.errors import ApplicationError
+from linkwell.matching.api import router as matching_router
 
 api = NinjaAPI(
     title="Linkwell API",
@@ -91,3 +92,4 @@ def _django_validation_error(request, exc: DjangoValidationError):
 
 
 api.add_router("/", core_router)
+api.add_router("/", matching_router)
