@@ -42,6 +42,11 @@ SCENARIOS: dict[str, Scenario] = {
             "bench.scenarios.directory_search",
         ),
         Scenario(
+            "match_quality",
+            "precision@5 and recall@10 of matching on the demo directory (labelled profiles)",
+            "bench.scenarios.match_quality",
+        ),
+        Scenario(
             "referral_import",
             "CSV import of --size N referral rows: checking the rows, then importing them (rows/s)",
             "bench.scenarios.referral_import",
