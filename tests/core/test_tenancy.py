@@ -418,7 +418,19 @@ def _other_contacted_referral(other_scheme):
     return {"referral_id": referral.pk}, state
 
 
+def _other_case_and_public_service(other_scheme):
+    """Another scheme's open case, and a public listing anyone may see."""
+    case, _, state = _other_case_with_followup(other_scheme)
+    org = Organization.objects.create(name="Shared organisation")
+    service = Service.objects.create(organization=org, name="Shared group", is_public=True)
+    return {"case_id": case.pk, "service_id": service.pk}, state
+
+
 OBJECT_URLS = {
+    "matching:find_support": (_other_open_case, ["get"], Role.LINK_WORKER),
+    "matching:decide": (_other_open_case, ["post"], Role.LINK_WORKER),
+    "matching:decline": (_other_case_and_public_service, ["get", "post"], Role.LINK_WORKER),
+    "matching:preferences": (_other_open_case, ["get", "post"], Role.LINK_WORKER),
     "casework:assessment": (_plan_case, ["get"], Role.LINK_WORKER),
     "casework:assessment_step": (_plan_step, ["get", "post"], Role.LINK_WORKER),
     "casework:assessment_finish": (_plan_case, ["get", "post"], Role.LINK_WORKER),
@@ -495,6 +507,8 @@ NOT_RECORDS = {
     "refer:done": "the public thank-you page after a self-referral",
     "fhir:service_request": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
     "fhir:task": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
+    "api:case_matches": "JSON API: a form post is refused (400) before the lookup; another "
+    "scheme's case answers 404 in tests/matching/test_api.py",
     "waiting_room:page": "a person's private secret link, not a record id (test_waiting_room.py)",
     "waiting_room:leaflet": "through a person's secret link; the scheme's own leaflets only",
 }
