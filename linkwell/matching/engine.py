@@ -30,7 +30,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import (
+    BooleanField,
     Exists,
+    ExpressionWrapper,
     FilteredRelation,
     FloatField,
     OuterRef,
@@ -87,6 +89,7 @@ WAY_WORDS = {
     "home_visit": "comes to your home",
 }
 
+WORDS_ONLY_TERMS = 12
 FIELDS = (
     "pk",
     "name",
@@ -135,6 +138,8 @@ class Candidate:
     token_count: int
     record: tuple
     distance_m: float | None
+    far: bool
+    speaks: bool
     areas: tuple[bool, ...]
     factors: dict[str, float] = field(default_factory=dict)
     usable_ways: list[str] = field(default_factory=list)
@@ -194,11 +199,20 @@ def _profile_areas(profile: MatchProfile) -> list[NeedWanted]:
     return [n for n in profile.needs if n.severity > 0]
 
 
-def candidate_queryset(
+@dataclass
+class CandidateQuery:
+    """The candidate query (rows of FIELDS, then one value per name in `extra`)."""
+
+    queryset: QuerySet
+    extra: list[str]
+
+
+def candidate_query(
     services: QuerySet[Service], profile: MatchProfile, *, scheme_id
-) -> QuerySet:
-    """The candidate services for `profile` among `services`, as rows of FIELDS plus the
-    nearest distance and one flag per need area: one SQL query when evaluated."""
+) -> CandidateQuery:
+    """The candidate services for `profile` among `services`, as rows of FIELDS plus, by
+    name, whether they offer the person's language, the nearest place's distance, whether they
+    have a place at all, and one flag per need area: one SQL query when evaluated."""
     needs = _profile_areas(profile)
     qs = services.filter(status__in=[ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED])
     if profile.age is not None:
@@ -206,26 +220,35 @@ def candidate_queryset(
     served = profile.gender_served
     qs = qs.filter(gender__in=[Gender.ANY, served] if served else [Gender.ANY])
     language = profile.needs_language
+    annotations = {}
     if language:
         offers = Language.objects.filter(service_id=OuterRef("pk")).filter(
             Q(name__iexact=language) | Q(code__iexact=language)
         )
-        qs = qs.filter(Exists(offers) | ~Q(interpretation_services=""))
+        annotations["speaks"] = Exists(offers)
+        annotations["interprets"] = ExpressionWrapper(
+            ~Q(interpretation_services=""), output_field=BooleanField()
+        )
     if needs:
         tagged = Attribute.objects.filter(
             link_entity="service", taxonomy_term_id__in=[n.area_id for n in needs]
         )
         qs = qs.filter(pk__in=tagged.values("link_id"))
     else:
-        stems = list(text.query(profile.words).weights)[: text.MAX_QUERY_WORDS]
+        # Words alone: their stems in the listings' stored words, or (for a listing not yet
+        # indexed) the words themselves in its name or description.
+        stems = list(text.query(profile.words).weights)[:WORDS_ONLY_TERMS]
         if not stems:
-            return qs.none().values_list(*FIELDS)
+            return CandidateQuery(qs.none().values_list(*FIELDS), [])
         said = Q()
-        for stem in stems[:12]:
-            said |= Q(name__icontains=stem) | Q(description__icontains=stem)
+        for stem in stems:
+            said |= Q(match_text__tokens__contains=f" {stem} ")
+        for word in text.plain_words(profile.words)[:WORDS_ONLY_TERMS]:
+            said |= Q(match_text__isnull=True) & (
+                Q(name__icontains=word) | Q(description__icontains=word)
+            )
         qs = qs.filter(said)
     point = profile.point
-    annotations = {}
     if point is not None:
         box_km = max(2 * profile.reach_km, MIN_NEAR_MISS_BOX_KM)
         south, north, west, east = bounding_box(point[0], point[1], box_km * 1000)
@@ -241,6 +264,12 @@ def candidate_queryset(
             .values("distance_m")[:1]
         )
         annotations["distance_m"] = Subquery(nearest, output_field=FloatField())
+        # A place outside the box has no distance: it is too far, not unknown.
+        annotations["located"] = Exists(
+            ServiceAtLocation.objects.filter(
+                service_id=OuterRef("pk"), location__latitude__isnull=False
+            )
+        )
     for i, need in enumerate(needs):
         annotations[f"need_{i}"] = Exists(
             Attribute.objects.filter(
@@ -251,19 +280,16 @@ def candidate_queryset(
         record=FilteredRelation("track_records", condition=Q(track_records__scheme_id=scheme_id)),
         **annotations,
     )
-    return qs.order_by().values_list(*FIELDS, *annotations.keys())
+    return CandidateQuery(qs.order_by().values_list(*FIELDS, *annotations), list(annotations))
 
 
 def candidate_rows(services: QuerySet[Service], profile: MatchProfile, *, scheme_id) -> list:
     """The bare candidate query, run: the floor of a match."""
-    return list(candidate_queryset(services, profile, scheme_id=scheme_id))
+    return list(candidate_query(services, profile, scheme_id=scheme_id).queryset)
 
 
-def _candidate(row, profile: MatchProfile, n_needs: int) -> Candidate:
-    base = len(FIELDS)
-    has_point = profile.point is not None
-    distance = row[base] if has_point else None
-    flags = row[base + (1 if has_point else 0) :]
+def _candidate(row, extra_names: list[str], n_needs: int) -> Candidate:
+    extra = dict(zip(extra_names, row[len(FIELDS) :], strict=True))
     tokens = row[15]
     token_count = row[16] or 0
     if tokens is None:  # not indexed yet: its name and organisation stand in
@@ -285,8 +311,10 @@ def _candidate(row, profile: MatchProfile, n_needs: int) -> Candidate:
         tokens=tokens,
         token_count=token_count,
         record=row[17:24],
-        distance_m=distance,
-        areas=tuple(bool(f) for f in flags[:n_needs]),
+        distance_m=extra.get("distance_m"),
+        far=extra.get("distance_m") is None and bool(extra.get("located")),
+        speaks=bool(extra.get("speaks", True) or extra.get("interprets")),
+        areas=tuple(bool(extra[f"need_{i}"]) for i in range(n_needs)),
     )
 
 
@@ -324,12 +352,14 @@ def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
         return "not taking people at the moment"
     if c.capacity == Capacity.WAITING_LIST and not profile.accept_waiting_list:
         return "waiting list only"
+    if not c.speaks:
+        return f"not in {profile.needs_language}"
     districts = _districts(c.area_served)
     district = profile.district
     if districts and district and not any(_covers(d, district) for d in districts):
         return f"only for {', '.join(districts)}"
     usable = []
-    within = c.distance_m is None or c.distance_m <= profile.reach_km * 1000
+    within = c.distance_m <= profile.reach_km * 1000 if c.distance_m is not None else not c.far
     if c.ways["in_person"] and profile.can_go_out and within:
         usable.append("in_person")
     if c.ways["home_visit"] and "home_visit" in profile.ways:
@@ -350,6 +380,8 @@ def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
         return "home visits only"
     if c.ways["in_person"] and c.distance_m is not None and profile.can_go_out:
         return f"too far ({_miles(c.distance_m)})"
+    if c.ways["in_person"] and c.far and profile.can_go_out:
+        return f"too far (over {_miles(2 * profile.reach_km * 1000)})"
     if c.ways["in_person"]:
         return "in person only"
     return "no way of taking part that suits"
@@ -416,7 +448,8 @@ def _reach(c: Candidate, profile: MatchProfile) -> float:
             if c.distance_m is None:
                 value = 0.6
             else:
-                value = 0.5 ** ((c.distance_m / 1000.0) / profile.half_km)
+                # Halves at the furthest the person can go.
+                value = 0.5 ** ((c.distance_m / 1000.0) / max(profile.reach_km, 0.1))
         elif way == "home_visit":
             value = 0.9
         else:
@@ -624,8 +657,8 @@ def match_services(
     needs = _profile_areas(profile)
     query = text.query(profile.words)
     averages = scheme_averages(scheme_id)
-    rows = candidate_rows(services, profile, scheme_id=scheme_id)
-    candidates = [_candidate(r, profile, len(needs)) for r in rows]
+    found = candidate_query(services, profile, scheme_id=scheme_id)
+    candidates = [_candidate(r, found.extra, len(needs)) for r in found.queryset]
 
     eligible: list[Candidate] = []
     excluded: list[tuple[Candidate, str]] = []

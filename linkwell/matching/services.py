@@ -226,13 +226,9 @@ def unmet_needs_record(*, case: Case, result: MatchResult, by) -> list[UnmetNeed
 
 
 def _service_text(service: Service, terms: list[str]) -> tuple[str, ...]:
-    return (
-        service.name,
-        service.alternate_name,
-        service.description,
-        service.organization.name,
-        " ".join(terms),
-    )
+    # Not the organisation's name: "Sight loss support" by a diabetes group is not about
+    # diabetes.
+    return (service.name, service.alternate_name, service.description, " ".join(terms))
 
 
 def match_text_refresh(*, service_ids: Iterable | None = None, batch: int = 500) -> int:
@@ -274,7 +270,7 @@ def match_text_refresh(*, service_ids: Iterable | None = None, batch: int = 500)
             tokens = text.document(*parts)
             row = row or ServiceMatchText(service=service)
             row.tokens, row.token_count, row.source_hash = tokens, len(tokens.split()), digest
-            changed.append((row, " ".join(p for p in parts[:4] if p)))
+            changed.append((row, " ".join(p for p in parts[:3] if p)))
         if embed and changed:
             vectors = semantic.encode([words for _, words in changed])
             for (row, _), vector in zip(changed, vectors, strict=True):

@@ -28,6 +28,7 @@ WORD = re.compile(r"[a-z]+")
 K1 = 1.2
 B = 0.75
 EXPANSION_WEIGHT = 0.5
+FULL_MATCH = 2.0
 MAX_QUERY_WORDS = 60
 
 _STOP_WORDS = (
@@ -37,7 +38,9 @@ _STOP_WORDS = (
     "most my myself no nor not now of off on once only or other our ours out over own really "
     "same she should so some such than that the their them then there these they this those "
     "through to too under until up very want wants was we were what when where which while "
-    "who whom why will with would you your yours week weeks day days time times people person"
+    "who whom why will with would you your yours week weeks day days time times people person "
+    "keep keeps since feel feels felt like bit lot lots got still much many thing things think "
+    "know make made back even ever every never always really quite"
 )
 STOP_WORDS = frozenset(_STOP_WORDS.split())
 
@@ -45,7 +48,10 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 # words that fall in a group bring in the group's other words at half weight.
 SYNONYM_GROUPS: tuple[tuple[str, str], ...] = (
     ("physical-activity", "falling falls fall fell balance strength steady unsteady wobbly"),
-    ("physical-activity", "exercise fitness active activity gym sport sports keep fit"),
+    (
+        "physical-activity",
+        "exercise fitness fit fitter active activity gym sport sports healthy healthier",
+    ),
     ("physical-activity", "walk walks walking ramble rambling stroll"),
     (
         "loneliness",
@@ -80,11 +86,15 @@ SYNONYM_GROUPS: tuple[tuple[str, str], ...] = (
     ("digital-skills", "computer computers online internet tablet smartphone digital email"),
     (
         "family-parenting",
-        "children child kids parent parenting family families autism autistic school",
+        "children child kids parent parenting family families autism autistic school baby "
+        "babies mum mums mother newborn",
     ),
     ("learning", "learn learning course courses class classes college english reading"),
     ("volunteering", "volunteer volunteering volunteers helping give back"),
-    ("substance-use", "alcohol drinking drink drugs drug gambling addiction recovery"),
+    (
+        "substance-use",
+        "alcohol drinking drink drugs drug gambling addiction recovery sober sobriety",
+    ),
     ("domestic-abuse", "abuse abusive violence partner domestic controlling unsafe"),
 )
 
@@ -102,6 +112,11 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """The stemmed words of `text` that carry meaning, in order."""
     return [stem(w) for w in WORD.findall((text or "").lower()) if w not in STOP_WORDS]
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of `text` that carry meaning, lower-cased, unstemmed, once each."""
+    return list(dict.fromkeys(w for w in WORD.findall((text or "").lower()) if w not in STOP_WORDS))
 
 
 def document(*parts: str) -> str:
@@ -145,8 +160,9 @@ def query(text: str) -> Query:
 
 
 def bm25(q: Query, docs: Iterable[tuple[str, int]]) -> list[float]:
-    """BM25 scores of each (tokens, token count) document for `q`, scaled so the best is 1
-    (all 0 when nothing matches). Document frequencies are over `docs` themselves."""
+    """BM25 scores of each (tokens, token count) document for `q`, scaled by the best score
+    (0 when nothing matches) and damped for a document that shares less than FULL_MATCH worth
+    of the person's words. Document frequencies are over `docs` themselves."""
     docs = list(docs)
     if not docs or q.empty:
         return [0.0] * len(docs)
@@ -164,12 +180,20 @@ def bm25(q: Query, docs: Iterable[tuple[str, int]]) -> list[float]:
     n = len(docs)
     avg = (sum(length for _, length in docs) / n) or 1.0
     idf = {w: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) * q.weights[w] for w, d in df.items()}
+    # A short query counts in full when all of it is there.
+    enough = min(FULL_MATCH, sum(w for w in q.weights.values() if w >= 1.0)) or FULL_MATCH
     scores = []
+    best = 0.0
     for row, (_, length) in zip(found, docs, strict=True):
         if row is None:
             scores.append(0.0)
             continue
         norm = K1 * (1.0 - B + B * (length or 1) / avg)
-        scores.append(sum(idf[w] * c * (K1 + 1.0) / (c + norm) for w, c in row.items()))
-    best = max(scores)
+        score = sum(idf[w] * c * (K1 + 1.0) / (c + norm) for w, c in row.items())
+        # One word in common is weak evidence ("low mood" and "low-cost"): a document counts
+        # in full only once it shares FULL_MATCH worth of the person's words (synonyms at
+        # their weight).
+        strength = sum(q.weights[w] for w in row)
+        best = max(best, score)
+        scores.append(score * min(1.0, strength / enough))
     return [s / best for s in scores] if best > 0 else scores

@@ -452,10 +452,6 @@ def test_the_schema_documents_both_endpoints(db):
 # --- Known engine bugs (reported; the markers go when the engine is fixed) -----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a place outside the search box has no distance, so it counts as reachable",
-)
 def test_a_place_too_far_to_walk_is_not_offered_in_person(places, worker):
     _, auth = worker
     service("Town Hall Friends", at=north(60), by_phone=True)
@@ -468,9 +464,6 @@ def test_a_place_too_far_to_walk_is_not_offered_in_person(places, worker):
     assert body["matches"][0]["ways"] == ["by_phone"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine: words-only candidates match word stems against the raw text"
-)
 def test_words_alone_find_a_service_in_its_own_words(places, worker):
     _, auth = worker
     service("Tuesday Group", description="For anxiety.")

@@ -102,7 +102,6 @@ def test_hard_filters_never_let_an_ineligible_service_through(demo):
         )
     }
     checked = 0
-    leaks = []
     for key, result in results.items():
         person = PEOPLE_BY_KEY[key]
         place = Postcode.objects.get(postcode=person.postcode)
@@ -118,8 +117,7 @@ def test_hard_filters_never_let_an_ineligible_service_through(demo):
             assert s.minimum_age is None or s.minimum_age <= person.age, where
             assert s.maximum_age is None or person.age <= s.maximum_age, where
             assert s.gender in (Gender.ANY, served), where
-            if not ways_open_to(person, s, home):
-                leaks.append((where, match.ways, nearest_km(s, home), REACH_KM[person.travel]))
+            assert ways_open_to(person, s, home), where
             if person.interpreter_needed and person.language.lower() != "english":
                 spoken = {(lang.name or "").lower() for lang in s.languages.all()} | {
                     (lang.code or "").lower() for lang in s.languages.all()
@@ -127,24 +125,8 @@ def test_hard_filters_never_let_an_ineligible_service_through(demo):
                 assert person.language.lower() in spoken or s.interpretation_services, where
             checked += 1
     assert checked > 250  # nearly every profile fills its ten places
-    # The one known leak (see the xfail below and the report): an in-person service whose
-    # places are all beyond the candidate box, twice the person's reach, has no distance, and
-    # the engine counts that as within reach. Anything else is a new leak and fails here.
-    for where, ways, km, reach in leaks:
-        assert "in_person" in ways and km > 2 * reach, (where, ways, km, reach)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Engine weakness: a service whose places are all outside the candidate box (twice the "
-        "person's reach) gets no distance, and no distance counts as within reach, so 'in "
-        "person' is listed as a way for a walker 8 km away (Aled: Specialist sexual violence "
-        "support), and the gardener (walks, in person or phone) is offered an in-person or "
-        "online course 7.7 km away. See test_engine."
-        "test_far_service_with_a_phone_line_is_not_in_person."
-    ),
-)
 def test_the_ways_offered_are_ways_the_person_can_use(demo):
     results = run_all(demo)
     wrong = []
@@ -167,11 +149,14 @@ def test_near_misses_really_are_out_of_reach(demo):
         person = PEOPLE_BY_KEY[key]
         place = Postcode.objects.get(postcode=person.postcode)
         for miss in result.near_misses:
-            s = Service.objects.prefetch_related("service_at_locations__location").get(
+            s = Service.objects.prefetch_related("service_at_locations__location", "languages").get(
                 pk=miss.service_id
             )
+            speaks = {(lang.name or "").lower() for lang in s.languages.all()}
+            needs_language = person.interpreter_needed and person.language.lower() != "english"
             blocked = (
-                s.status != ServiceStatus.ACTIVE
+                (needs_language and person.language.lower() not in speaks)
+                or s.status != ServiceStatus.ACTIVE
                 or s.capacity in (Capacity.FULL, Capacity.PAUSED)
                 or (s.capacity == Capacity.WAITING_LIST and not person.accept_waiting_list)
                 or not ways_open_to(person, s, (place.latitude, place.longitude))
@@ -180,12 +165,15 @@ def test_near_misses_really_are_out_of_reach(demo):
 
 
 def test_someone_needing_a_polish_interpreter_is_told_nothing_is_listed(demo):
-    # No demo service offers Polish or interpreting: nothing may be offered, and both needs
-    # are reported unmet (the evaluation labels still say what would be right for him).
+    # No demo service offers Polish or interpreting: nothing may be offered, both needs are
+    # reported unmet, and what came close says why (the evaluation labels still say what
+    # would be right for him).
     person = PEOPLE_BY_KEY["polish_interpreter"]
     result = engine.match_services(Service.objects.all(), profile_of(person), scheme_id=demo.pk)
     assert result.matches == []
     assert {u.need.code for u in result.unmet} == {"learning", "loneliness"}
+    assert {u.reason for u in result.unmet} == {"not_eligible"}
+    assert "not in Polish" in {n.why for n in result.near_misses}
 
 
 def test_ranking_quality_stays_above_the_floor(demo):
