@@ -276,6 +276,11 @@ GEO_POSTCODES_IO_TIMEOUT = env.float("GEO_POSTCODES_IO_TIMEOUT", default=3.0)
 # The public self-referral page takes at most this many referrals an hour from one address.
 SELF_REFERRAL_LIMIT_PER_HOUR = env.int("SELF_REFERRAL_LIMIT_PER_HOUR", default=5)
 
+# Matching: meaning-based similarity when the optional semantic extra is installed (it is off
+# without it whatever this says); torch threads per process for encoding a person's words.
+MATCHING_SEMANTIC = env.bool("MATCHING_SEMANTIC", default=True)
+MATCHING_SEMANTIC_THREADS = env.int("MATCHING_SEMANTIC_THREADS", default=1)
+
 # Demo data.
 LINKWELL_DEMO_PASSWORD = env.str("LINKWELL_DEMO_PASSWORD", default="linkwell-demo-2026")
 # Django's CSRF failure page, in the service's own style.

@@ -28,7 +28,7 @@ from linkwell.matching.forms import (
     WeightsForm,
 )
 from linkwell.matching.models import FACTORS, MatchWeights
-from linkwell.matching.profile import WAYS
+from linkwell.matching.profile import DAY_NAMES, DAYS, TIMES, WAYS
 
 DECISION_WORDS = {
     SupportDecision.CHOSEN: "chose",
@@ -87,12 +87,21 @@ def find_support(request, case_id):
             "built": built,
             "profile": profile,
             "ways_said": [label for way, label in WAY_CHOICES if way in profile.ways],
+            "free_said": _free_said(profile),
             "rows": [(m, decisions.get(m.service_id, "")) for m in result.matches],
             "recorded": recorded,
             "here": request.get_full_path(),
             "can_tune": can(request.membership, Perm.MATCHING_TUNE),
         },
     )
+
+
+def _free_said(profile) -> str:
+    """When the person is free, in words: "Monday, Tuesday; mornings"."""
+    days = [DAY_NAMES[d] for d in DAYS if d in profile.days]
+    times = [f"{t}s" for t in TIMES if t in profile.times]
+    said = "; ".join(part for part in (", ".join(days), ", ".join(times)) if part)
+    return said or "Any time"
 
 
 def _back(request, case) -> str:
