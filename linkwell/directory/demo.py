@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linkwell.directory.models import (
+    Accessibility,
     Address,
     Attribute,
     Capacity,
@@ -615,6 +616,19 @@ def load_demo_directory(*, scheme, provider_user=None) -> dict[str, int]:
                     "city": "Riverside",
                     "postal_code": postcode,
                     "country": "GB",
+                },
+            )
+            # What the place says about getting in: most are step-free, some are not.
+            step_free = len(org_name) % 3 != 0
+            Accessibility.objects.update_or_create(
+                id=_id("accessibility", org_name),
+                defaults={
+                    "location": location,
+                    "description": (
+                        "Step-free access, with an accessible toilet."
+                        if step_free
+                        else "Three steps up to the front door, and no lift."
+                    ),
                 },
             )
             # Each organisation runs two or three of its kind's services.

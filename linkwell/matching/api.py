@@ -150,6 +150,7 @@ def _adhoc_profile(membership: Membership, payload: AdhocMatchIn) -> MatchProfil
         language=payload.language.strip(),
         interpreter_needed=payload.interpreter_needed,
         accept_waiting_list=payload.accept_waiting_list,
+        step_free=payload.step_free,
     )
 
 

@@ -99,6 +99,7 @@ WAY_WORDS = {
 }
 
 WORDS_ONLY_TERMS = 12
+STEP_FREE_WORDS = ("step-free", "step free", "wheelchair", "level access", "ramp")
 FIELDS = (
     "pk",
     "name",
@@ -148,6 +149,7 @@ class Candidate:
     record: tuple
     distance_m: float | None
     far: bool
+    step_free: bool
     speaks: bool
     areas: tuple[bool, ...]
     factors: dict[str, float] = field(default_factory=dict)
@@ -257,6 +259,12 @@ def candidate_query(
                 Q(name__icontains=word) | Q(description__icontains=word)
             )
         qs = qs.filter(said)
+    if profile.step_free:
+        annotations["step_free"] = Exists(
+            ServiceAtLocation.objects.filter(service_id=OuterRef("pk")).filter(
+                _step_free_condition()
+            )
+        )
     point = profile.point
     if point is not None:
         box_km = max(2 * profile.reach_km, MIN_NEAR_MISS_BOX_KM)
@@ -292,6 +300,15 @@ def candidate_query(
     return CandidateQuery(qs.order_by().values_list(*FIELDS, *annotations), list(annotations))
 
 
+def _step_free_condition() -> Q:
+    """A place whose accessibility information says it can be reached without steps."""
+    said = Q()
+    for words in STEP_FREE_WORDS:
+        said |= Q(location__accessibility__description__icontains=words)
+        said |= Q(location__accessibility__details__icontains=words)
+    return said
+
+
 def candidate_rows(services: QuerySet[Service], profile: MatchProfile, *, scheme_id) -> list:
     """The bare candidate query, run: the floor of a match."""
     return list(candidate_query(services, profile, scheme_id=scheme_id).queryset)
@@ -322,6 +339,7 @@ def _candidate(row, extra_names: list[str], n_needs: int) -> Candidate:
         record=row[17:24],
         distance_m=extra.get("distance_m"),
         far=extra.get("distance_m") is None and bool(extra.get("located")),
+        step_free=bool(extra.get("step_free", True)),
         speaks=bool(extra.get("speaks", True) or extra.get("interprets")),
         areas=tuple(bool(extra[f"need_{i}"]) for i in range(n_needs)),
     )
@@ -369,7 +387,7 @@ def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
         return f"only for {', '.join(districts)}"
     usable = []
     within = c.distance_m <= profile.reach_km * 1000 if c.distance_m is not None else not c.far
-    if c.ways["in_person"] and profile.can_go_out and within:
+    if c.ways["in_person"] and profile.can_go_out and within and c.step_free:
         usable.append("in_person")
     if c.ways["home_visit"] and "home_visit" in profile.ways:
         usable.append("home_visit")
@@ -387,6 +405,8 @@ def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
         return "by phone only"
     if offered == ["home_visit"]:
         return "home visits only"
+    if c.ways["in_person"] and not c.step_free and within and profile.can_go_out:
+        return "no step-free access listed"
     if c.ways["in_person"] and c.distance_m is not None and profile.can_go_out:
         return f"too far ({_miles(c.distance_m)})"
     if c.ways["in_person"] and c.far and profile.can_go_out:
@@ -588,6 +608,8 @@ def _reach_words(c: Candidate, profile: MatchProfile) -> str:
             first = f"{_miles(c.distance_m)} {travel}".strip()
         else:
             first = "in person"
+        if profile.step_free:
+            first += ", step-free"
     others = [WAY_WORDS[w] for w in c.usable_ways if w in WAY_WORDS]
     if first and others:
         return f"{first}, or {' or '.join(others)}"

@@ -99,6 +99,11 @@ class PreferencesForm(NHSUKFormMixin, forms.Form):
         required=False,
         help_text="Then online support counts as possible even without their own device.",
     )
+    step_free = forms.BooleanField(
+        label="They need step-free access",
+        required=False,
+        help_text="Then only places whose accessibility says step-free or wheelchair count.",
+    )
     days = forms.MultipleChoiceField(
         label="Days they are free (optional)",
         required=False,

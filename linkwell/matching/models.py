@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from linkwell.casework.models import CaseChild
+
 USER = settings.AUTH_USER_MODEL
 WEIGHT = [MinValueValidator(0), MaxValueValidator(5)]
 
@@ -90,7 +92,7 @@ class MatchWeights(models.Model):
         return {f: getattr(self, f) for f in self.FACTORS}
 
 
-class MatchPreferences(models.Model):
+class MatchPreferences(CaseChild):
     """What the person can manage, recorded with them for finding support: how they travel and
     how far, the ways they can take part, when they are free, and what they can pay."""
 
@@ -116,6 +118,11 @@ class MatchPreferences(models.Model):
     home_visit = models.BooleanField(default=True)
     device_loan_planned = models.BooleanField(
         default=False, help_text="A device loan is planned, so online support is possible."
+    )
+    step_free = models.BooleanField(
+        "needs step-free access",
+        default=False,
+        help_text="In person only where a place's accessibility says step-free or wheelchair.",
     )
     days = models.JSONField(default=list, blank=True, help_text="Days free: MO … SU.")
     times = models.JSONField(
@@ -158,18 +165,6 @@ class MatchPreferences(models.Model):
 
     def __str__(self):
         return f"Match preferences for {self.case}"
-
-    @property
-    def scheme_id(self):
-        return self.case.scheme_id
-
-    @property
-    def scheme(self):
-        return self.case.scheme
-
-    @property
-    def audit_person_id(self):
-        return self.case.person_id
 
 
 class ServiceMatchText(models.Model):

@@ -59,6 +59,7 @@ class MatchProfile:
     language: str = ""
     interpreter_needed: bool = False
     accept_waiting_list: bool = True
+    step_free: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
     @property

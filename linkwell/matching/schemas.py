@@ -67,6 +67,9 @@ class AdhocMatchIn(_Search):
     language: str = Field("", max_length=50)
     interpreter_needed: bool = False
     accept_waiting_list: bool = True
+    step_free: bool = Field(
+        False, description="In person only at places whose accessibility says step-free."
+    )
 
 
 class FactorOut(Schema):

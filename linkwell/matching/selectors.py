@@ -4,6 +4,7 @@ visibility rules). Reading matches for a case is a read of person data, so it is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,8 @@ from linkwell.matching.profile import WAYS, MatchProfile, NeedWanted, age_on
 from linkwell.people.models import DigitalAccess
 
 OFFLINE = (DigitalAccess.NONE, DigitalAccess.PHONE_ONLY)
+# Accessibility needs, as recorded with the referral, that call for step-free places.
+STEP_FREE_NEEDS = re.compile(r"wheelchair|step|stairs|mobility scooter|walking frame|zimmer", re.I)
 
 
 @dataclass
@@ -41,8 +44,10 @@ def default_preferences(case: Case) -> MatchPreferences:
     """What matching assumes before anyone records the person's preferences: they can take a
     bus, use any way of taking part (online only if they have digital access) and pay a small
     contribution, and they accept a waiting list."""
-    online = case.person.digital_access not in OFFLINE
-    return MatchPreferences(case=case, travel=Travel.BUS, online=online)
+    person = case.person
+    online = person.digital_access not in OFFLINE
+    step_free = bool(STEP_FREE_NEEDS.search(person.accessibility_needs or ""))
+    return MatchPreferences(case=case, travel=Travel.BUS, online=online, step_free=step_free)
 
 
 def preferences_of(case: Case) -> tuple[MatchPreferences, bool]:
@@ -107,6 +112,7 @@ def case_profile(*, case: Case, today: date | None = None) -> CaseProfile:
         language=person.language,
         interpreter_needed=person.interpreter_needed,
         accept_waiting_list=preferences.accept_waiting_list,
+        step_free=preferences.step_free,
     )
     return CaseProfile(
         profile=profile,

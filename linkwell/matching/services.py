@@ -45,17 +45,6 @@ ACTIONS.update(
     }
 )
 
-PREFERENCE_FIELDS = (
-    "travel",
-    "max_distance_km",
-    *WAYS,
-    "device_loan_planned",
-    "days",
-    "times",
-    "cost_limit",
-    "accept_waiting_list",
-)
-
 
 def _invalid(field: str, message: str) -> ApplicationError:
     return ApplicationError("invalid_preferences", message, fields={field: [message]})
@@ -82,7 +71,7 @@ def _clean_preferences(data: dict) -> dict:
             if not Decimal(0) <= value <= Decimal(200):
                 raise _invalid("max_distance_km", "Enter a distance from 0 to 200 km.")
             clean["max_distance_km"] = value
-    for flag in (*WAYS, "device_loan_planned", "accept_waiting_list"):
+    for flag in (*WAYS, "device_loan_planned", "step_free", "accept_waiting_list"):
         if flag in data:
             clean[flag] = bool(data[flag])
     for field, allowed, message in (

@@ -201,6 +201,7 @@ def _preference_initial(preferences) -> dict:
         "max_distance_km": preferences.max_distance_km,
         "ways": [w for w in WAYS if getattr(preferences, w)],
         "device_loan_planned": preferences.device_loan_planned,
+        "step_free": preferences.step_free,
         "days": preferences.days,
         "times": preferences.times,
         "cost_limit": preferences.cost_limit,

@@ -248,3 +248,27 @@ def test_query_count_does_not_grow_with_the_directory(scheme):
     with CaptureQueriesContext(connection) as fifty:
         assert len(match(profile, scheme).matches) == 10
     assert len(fifty.captured_queries) == len(five.captured_queries)
+
+
+# --- Step-free access ----------------------------------------------------------------------------
+
+
+def test_someone_needing_step_free_access_is_offered_step_free_places_only(scheme):
+    from tests.directory.factories import AccessibilityFactory
+
+    level = service("Level lunch club")
+    stepped = service("Upstairs lunch club")
+    phone = service("Stepped but rings you", by_phone=True)
+    AccessibilityFactory(location=level.service_at_locations.get().location)
+    for listing in (stepped, phone):
+        AccessibilityFactory(
+            location=listing.service_at_locations.get().location,
+            description="Two steps at the door.",
+        )
+    result = match(person("loneliness", step_free=True), scheme)
+    assert names(result) == ["Level lunch club", "Stepped but rings you"]
+    assert result.matches[0].reasons.startswith("0.1 miles by bus, step-free")
+    assert result.matches[1].ways == ["by_phone"]
+    assert why(result, "Upstairs lunch club") == "no step-free access listed"
+    # Without the need, the place with steps is as good as the other.
+    assert len(match(person("loneliness"), scheme).matches) == 3

@@ -307,3 +307,12 @@ def test_the_gaps_report_counts_people_and_hides_small_numbers_from_commissioner
     assert commissioner.context["rows"][0]["people_shown"] == "fewer than 3"
     assert "Edna" not in commissioner.content.decode()
     assert client_as(Role.LINK_WORKER).get(reverse("matching:gaps")).status_code == 403
+
+
+def test_step_free_access_comes_from_the_persons_accessibility_needs(worker, case):
+    case.person.accessibility_needs = "Uses a wheelchair outdoors"
+    case.person.save()
+    response = worker.get(reverse("matching:preferences", args=[case.pk]))
+    assert response.context["form"].initial["step_free"] is True
+    response = worker.get(_find(case))
+    assert response.context["profile"].step_free is True
