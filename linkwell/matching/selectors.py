@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -190,15 +191,19 @@ def adhoc_matches(
 
 
 def need_terms(*, membership: Membership, codes_or_ids: list[str]) -> list[TaxonomyTerm]:
-    """Need-area terms named by code or id that this scheme may use (shared or its own)."""
+    """Need-area terms named by code or id that this scheme may use: the shared need areas
+    and the scheme's own. A value that is not a real id is looked up as a code only."""
     from linkwell.directory.taxonomy import NEED_AREAS_ID
 
     ids, codes = [], []
     for value in codes_or_ids:
-        (ids if len(value) == 36 and value.count("-") == 4 else codes).append(value)
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            codes.append(value)
     return list(
         TaxonomyTerm.objects.filter(Q(pk__in=ids) | Q(code__in=codes))
-        .filter(Q(taxonomy_id=NEED_AREAS_ID) | Q(scheme_id=membership.scheme_id))
+        .filter(taxonomy_id=NEED_AREAS_ID)
         .filter(Q(scheme__isnull=True) | Q(scheme_id=membership.scheme_id))
     )
 
