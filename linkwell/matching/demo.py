@@ -57,7 +57,7 @@ HOUSEBOUND = {
     "online": False,
     "cost_limit": CostLimit.FREE,
 }
-HOUSEBOUND_CASES = 4
+HOUSEBOUND_CASES = 8
 # Listings that serve only some postcode districts, to show "only for …" near-misses.
 DISTRICT_LISTINGS = {"Home visiting befriender": "RV1, RV2, RV3"}
 
