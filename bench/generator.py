@@ -15,6 +15,7 @@ built before the change are rebuilt rather than reused.
 import json
 import random
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ from linkwell.directory import taxonomy
 from linkwell.directory.models import (
     Address,
     Attribute,
+    Capacity,
+    CostType,
+    Gender,
     Location,
     Organization,
     Schedule,
@@ -40,7 +44,7 @@ from linkwell.directory.models import (
     ServiceStatus,
 )
 
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 BATCH_SIZE = 2000
 SCHEME_SLUG = "bench"
 SCHEME_NAME = "Bench scheme"
@@ -243,15 +247,58 @@ SERVICE_STATUSES = [
 ]
 
 
+# What matching ranks on, drawn from a random source of its own (seeded with the size) so that
+# the shared source, and so everything built after the directory, is as it was before them.
+# (capacity, weight, typical wait in weeks or None)
+CAPACITIES = [
+    (Capacity.OPEN, 70, None),
+    (Capacity.OPEN, 10, (1, 3)),
+    (Capacity.WAITING_LIST, 12, (2, 12)),
+    (Capacity.FULL, 5, None),
+    (Capacity.PAUSED, 3, None),
+]
+# (cost type, weight, fee range in pounds or None)
+COSTS = [
+    (CostType.FREE, 70, None),
+    (CostType.CONTRIBUTION, 20, (1, 5)),
+    (CostType.FEE, 10, (5, 30)),
+]
+VERIFIED_SPAN_DAYS = 730  # listings checked over the last two years; one in seven never
+TRACK_RECORD_SHARE = 0.2  # services with a track record in the bench scheme
+
+
 def _uuid(ctx: BuildContext) -> uuid.UUID:
     return uuid.UUID(int=ctx.rng.getrandbits(128), version=4)
+
+
+def _matching_fields(rng: random.Random, now: datetime) -> dict:
+    """A service's capacity, cost, home visits, last check, area served and gender served."""
+    capacity, _, wait = rng.choices(CAPACITIES, [w for _, w, _ in CAPACITIES])[0]
+    cost_type, _, fee = rng.choices(COSTS, [w for _, w, _ in COSTS])[0]
+    districts = sorted(rng.sample(range(1, 48), 3)) if rng.random() < 0.05 else []
+    return {
+        "capacity": capacity,
+        "typical_wait_weeks": rng.randint(*wait) if wait else None,
+        "cost_type": cost_type,
+        "fee_amount": rng.randint(*fee) if fee and rng.random() < 0.8 else None,
+        "scheme_can_fund": cost_type != CostType.FREE and rng.random() < 0.3,
+        "home_visit": rng.random() < 0.1,
+        "last_verified_at": (
+            now - timedelta(days=rng.uniform(0, VERIFIED_SPAN_DAYS))
+            if rng.random() < 6 / 7
+            else None
+        ),
+        "area_served": ", ".join(f"B{d}" for d in districts),
+        "gender": rng.choices([Gender.ANY, Gender.WOMEN, Gender.MEN], [94, 4, 2])[0],
+    }
 
 
 @builder("directory")
 def build_directory(ctx: BuildContext) -> None:
     """`size` services across size/3 organisations: nine in ten at a place (location with
     coordinates, address and postcode) within about 55 km of Birmingham, the rest online only;
-    each with a weekly schedule and one to three default need-area or activity terms. Also the
+    each with a weekly schedule and one to three default need-area or activity terms, and a
+    variety of capacity, cost, last check and so on for matching. Also the
     default taxonomies (a flush empties them) and the bench postcode in the postcode table."""
     from django.apps import apps
 
@@ -276,6 +323,7 @@ def build_directory(ctx: BuildContext) -> None:
 
     statuses = [s for s, _ in SERVICE_STATUSES]
     status_weights = [w for _, w in SERVICE_STATUSES]
+    matching_rng = random.Random(f"directory-matching-{ctx.size}")
     services: list[Service] = []
     for i in range(ctx.size):
         name, description = ACTIVITIES[i % len(ACTIVITIES)]
@@ -292,6 +340,7 @@ def build_directory(ctx: BuildContext) -> None:
                 by_phone=rng.random() < 0.3,
                 online=rng.random() < 0.2,
                 minimum_age=rng.choice([None, None, 16, 18, 50]),
+                **_matching_fields(matching_rng, ctx.now),
             )
         )
     insert(Service, services, total=ctx.size, label="services")
@@ -351,6 +400,46 @@ def build_directory(ctx: BuildContext) -> None:
                 )
 
     insert(Attribute, attributes(), total=ctx.size * 2, label="service terms (about)")
+
+
+@builder("match_index")
+def build_match_index(ctx: BuildContext) -> None:
+    """What matching keeps ready: every service's stored words, built by
+    `match_text_refresh()` itself (as the `build_match_index` command does), and a track
+    record in the bench scheme for one service in five. Its random source is its own, so that
+    the builders after it make what they made before it."""
+    from linkwell.matching.models import ServiceTrackRecord
+    from linkwell.matching.services import match_text_refresh
+
+    started = time.perf_counter()
+    rebuilt = match_text_refresh()
+    progress(f"  stored words: {rebuilt} services in {time.perf_counter() - started:.1f} s")
+
+    rng = random.Random(f"match-index-{ctx.size}")
+    ids = list(Service.objects.order_by("pk").values_list("pk", flat=True))
+
+    def records() -> Iterator[ServiceTrackRecord]:
+        for service_id in ids:
+            if rng.random() >= TRACK_RECORD_SHARE:
+                continue
+            offered, sent = rng.randint(0, 20), rng.randint(0, 15)
+            accepted = rng.randint(0, sent)
+            answered = rng.randint(0, accepted)
+            yield ServiceTrackRecord(
+                scheme=ctx.scheme,
+                service_id=service_id,
+                offered=offered,
+                taken_up=rng.randint(0, offered),
+                sent=sent,
+                accepted=accepted,
+                completed=rng.randint(0, accepted),
+                answered=answered,
+                answer_days_total=round(answered * rng.uniform(0.2, 14.0), 1),
+                updated_at=ctx.now,
+            )
+
+    total = int(ctx.size * TRACK_RECORD_SHARE)
+    insert(ServiceTrackRecord, records(), total=total, label="track records (about)")
 
 
 # Referrals: `size` people each referred once over five years. Most are long closed; about one

@@ -42,6 +42,11 @@ SCENARIOS: dict[str, Scenario] = {
             "bench.scenarios.directory_search",
         ),
         Scenario(
+            "match",
+            "matching's top 10 with reasons for three people, against the bare candidate query",
+            "bench.scenarios.match",
+        ),
+        Scenario(
             "match_quality",
             "precision@5 and recall@10 of matching on the demo directory (labelled profiles)",
             "bench.scenarios.match_quality",
