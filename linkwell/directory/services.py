@@ -428,8 +428,6 @@ def organization_update(
         organization.staff.remove(*organization.staff.filter(pk__in=providers))
         organization.staff.add(*chosen)
         data["staff"] = sorted(u.email for u in chosen)
-    if "name" in changes:
-        listings_changed(organization.services.values_list("pk", flat=True))
     log_action(
         membership.user,
         "directory.organization_changed",

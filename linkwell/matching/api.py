@@ -182,8 +182,9 @@ def case_matches(request, case_id: UUID, payload: CaseMatchIn):
     result, built = selectors.case_matches(
         membership=membership, case=case, refinement=refinement, built=built
     )
-    if not area_ids and not case.is_closed:
-        services.unmet_needs_record(case=case, result=result, by=acting_user(request))
+    services.search_recorded(
+        case=case, result=result, built=built, refinement=refinement, by=acting_user(request)
+    )
     return _answer(result, built.postcode_problem)
 
 

@@ -24,6 +24,7 @@ of the directory.
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
@@ -68,7 +69,7 @@ from linkwell.matching.profile import DAY_NAMES, OUTWARD_CODE, MatchProfile, Nee
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 NEAR_MISSES = 5
-SCHEDULE_BOUND_CAP = 500
+SCHEDULE_BOUND_CAP = 2000  # exact unless more tie within the schedule weight of the cut-off
 SEMANTIC_POOL = 200  # candidates whose meaning is compared, when the semantic extra is on
 SEMANTIC_SHARE = 0.5  # how much of the text factor meaning makes up then
 SEMANTIC_FULL = 0.5  # a cosine similarity counted as a full match
@@ -126,6 +127,10 @@ FIELDS = (
     "record__answered",
     "record__answer_days_total",
 )
+
+
+I_TOKENS = FIELDS.index("match_text__tokens")
+I_RECORD = FIELDS.index("record__offered")
 
 
 @dataclass
@@ -275,18 +280,21 @@ def candidate_query(
             location__longitude__range=(west, east),
         )
         qs = qs.filter(Q(by_phone=True) | Q(online=True) | Q(home_visit=True) | Exists(places))
+        # For someone who needs step-free access, distances are to step-free places only.
+        usable_places = places.filter(_step_free_condition()) if profile.step_free else places
         nearest = (
-            places.annotate(distance_m=distance_m(*point, prefix="location__"))
+            usable_places.annotate(distance_m=distance_m(*point, prefix="location__"))
             .order_by("distance_m")
             .values("distance_m")[:1]
         )
         annotations["distance_m"] = Subquery(nearest, output_field=FloatField())
         # A place outside the box has no distance: it is too far, not unknown.
-        annotations["located"] = Exists(
-            ServiceAtLocation.objects.filter(
-                service_id=OuterRef("pk"), location__latitude__isnull=False
-            )
+        located = ServiceAtLocation.objects.filter(
+            service_id=OuterRef("pk"), location__latitude__isnull=False
         )
+        if profile.step_free:
+            located = located.filter(_step_free_condition())
+        annotations["located"] = Exists(located)
     for i, need in enumerate(needs):
         annotations[f"need_{i}"] = Exists(
             Attribute.objects.filter(
@@ -316,8 +324,8 @@ def candidate_rows(services: QuerySet[Service], profile: MatchProfile, *, scheme
 
 def _candidate(row, extra_names: list[str], n_needs: int) -> Candidate:
     extra = dict(zip(extra_names, row[len(FIELDS) :], strict=True))
-    tokens = row[15]
-    token_count = row[16] or 0
+    tokens = row[I_TOKENS]
+    token_count = row[I_TOKENS + 1] or 0
     if tokens is None:  # not indexed yet: its name and organisation stand in
         tokens = text.document(row[1], row[2])
         token_count = len(tokens.split())
@@ -336,7 +344,7 @@ def _candidate(row, extra_names: list[str], n_needs: int) -> Candidate:
         area_served=row[14] or "",
         tokens=tokens,
         token_count=token_count,
-        record=row[17:24],
+        record=row[I_RECORD : I_RECORD + 7],
         distance_m=extra.get("distance_m"),
         far=extra.get("distance_m") is None and bool(extra.get("located")),
         step_free=bool(extra.get("step_free", True)),
@@ -354,18 +362,16 @@ def _miles(metres: float) -> str:
 
 
 def _districts(area_served: str) -> list[str]:
-    """Postcode districts or areas named in a service's area served ("RV1, RV2" or "RV"),
-    upper-cased; empty when it names places instead (those are not enforced)."""
+    """Postcode districts named in a service's area served ("RV1, RV2"), upper-cased; empty
+    when it names places instead ("Riverside", "UK": those are not enforced)."""
     parts = [p.strip().upper() for p in area_served.replace(";", ",").split(",") if p.strip()]
-    codes = [p for p in parts if OUTWARD_CODE.fullmatch(p) or (p.isalpha() and len(p) <= 2)]
+    codes = [p for p in parts if OUTWARD_CODE.fullmatch(p)]
     return codes if codes and len(codes) == len(parts) else []
 
 
 def _covers(code: str, district: str) -> bool:
-    """Whether an area served's code ("RV1", or a whole area "RV") covers a district."""
-    if code == district:
-        return True
-    return code.isalpha() and district.startswith(code) and district[len(code)].isdigit()
+    """Whether an area served's district ("EC1") covers the person's (EC1 or EC1A, not EC10)."""
+    return district == code or (district.startswith(code) and district[len(code) :].isalpha())
 
 
 def _exclusion(c: Candidate, profile: MatchProfile) -> str | None:
@@ -515,7 +521,7 @@ def _freshness(verified_at: datetime | None, now: datetime) -> float:
     return max(0.0, 1.0 - (days - 90) / 640.0)
 
 
-def _need(c: Candidate, needs: list[NeedWanted], query: text.Query) -> float:
+def _need(c: Candidate, needs: list[NeedWanted]) -> float:
     if not needs:
         return 1.0 if c.tokens.strip() else 0.0
     total = sum(1 + n.severity for n in needs)
@@ -580,6 +586,8 @@ def _fits(run: Run, profile: MatchProfile) -> bool:
 
 
 def _schedule(runs: list[Run], profile: MatchProfile) -> tuple[float, Run | None]:
+    # A run with no days ("by appointment") says nothing about when.
+    runs = [r for r in runs if r.day_codes] or []
     if not runs:
         return (0.5 if not (profile.days or profile.times) else 0.4), None
     if not (profile.days or profile.times):
@@ -739,7 +747,7 @@ def match_services(
     relevance = text.bm25(query, ((c.tokens, c.token_count) for c in eligible))
     for c, rel in zip(eligible, relevance, strict=True):
         c.factors = {
-            "need": _need(c, needs, query),
+            "need": _need(c, needs),
             "text": rel,
             "distance": _reach(c, profile),
             "cost": _cost(c, profile),
@@ -803,11 +811,14 @@ def match_services(
             )
         )
 
-    near = heapq.nlargest(
-        NEAR_MISSES,
+    near = sorted(
         excluded,
-        key=lambda pair: (sum(pair[0].areas), -(pair[0].distance_m or 0), pair[0].name),
-    )
+        key=lambda pair: (
+            -sum(pair[0].areas),
+            pair[0].distance_m if pair[0].distance_m is not None else math.inf,
+            pair[0].name,
+        ),
+    )[:NEAR_MISSES]
     near_misses = [
         NearMiss(
             service_id=c.id,

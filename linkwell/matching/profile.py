@@ -22,10 +22,9 @@ DAY_NAMES = {
 }
 TIMES = ("morning", "afternoon", "evening")
 WAYS = ("in_person", "by_phone", "online", "home_visit")
-# How far is usual for each way of travelling (km) and the distance at which the "getting
-# there" score halves. A person's own furthest distance overrides the first.
+# How far is usual for each way of travelling (km); the "getting there" score halves there. A
+# person's own furthest distance overrides it.
 TRAVEL_REACH_KM = {Travel.WALK: 2.5, Travel.BUS: 12.0, Travel.CAR: 30.0, Travel.NONE: 0.0}
-TRAVEL_HALF_KM = {Travel.WALK: 0.8, Travel.BUS: 4.0, Travel.CAR: 10.0, Travel.NONE: 1.0}
 OUTWARD_CODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]?")
 
 
@@ -70,10 +69,6 @@ class MatchProfile:
         if self.max_distance_km is not None:
             return float(self.max_distance_km)
         return TRAVEL_REACH_KM.get(self.travel, TRAVEL_REACH_KM[Travel.BUS])
-
-    @property
-    def half_km(self) -> float:
-        return TRAVEL_HALF_KM.get(self.travel, TRAVEL_HALF_KM[Travel.BUS])
 
     @property
     def can_go_out(self) -> bool:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from linkwell.casework.models import Assessment, Case, Goal, Need, PlanSupport
-from linkwell.casework.states import GoalStatus
+from linkwell.casework.states import CaseStatus, GoalStatus
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, can, require
@@ -23,7 +23,7 @@ from linkwell.geo import PostcodeError, lookup_postcode
 from linkwell.matching import engine
 from linkwell.matching.models import MatchPreferences, Travel, UnmetNeed
 from linkwell.matching.profile import WAYS, MatchProfile, NeedWanted, age_on
-from linkwell.people.models import DigitalAccess
+from linkwell.people.models import Consent, ConsentScope, DigitalAccess
 
 OFFLINE = (DigitalAccess.NONE, DigitalAccess.PHONE_ONLY)
 # Accessibility needs, as recorded with the referral, that call for step-free places.
@@ -135,6 +135,16 @@ class Refinement:
     ways: frozenset[str] | None = None
     limit: int = engine.DEFAULT_LIMIT
 
+    def narrows(self, all_needs) -> bool:
+        """Whether this searches for less than the person's profile as recorded (the number
+        of results aside)."""
+        fewer_needs = bool(self.area_ids) and {str(a) for a in self.area_ids} != {
+            str(n.area_id) for n in all_needs
+        }
+        return (
+            fewer_needs or bool(self.travel) or self.max_distance_km is not None or bool(self.ways)
+        )
+
     def apply(self, profile: MatchProfile) -> MatchProfile:
         changes = {}
         if self.area_ids:
@@ -212,12 +222,20 @@ SMALL_NUMBER = 3
 
 
 def unmet_needs(*, membership: Membership) -> list[dict]:
-    """Open unmet needs of the scheme, for the gap report: people counted by need area, place
-    and reason, no one named. Those without person data (commissioners) see a count under
+    """Open unmet needs of the scheme's open cases, for the gap report: people counted by need
+    area, place and reason, no one named, and only people who agree, now, to be counted in
+    anonymised reports. Those without person data (commissioners) see a count under
     SMALL_NUMBER as "fewer than 3", so a small place cannot point to someone."""
     require(membership, Perm.REPORTS_VIEW)
+    counted = Consent.objects.filter(
+        person_id=OuterRef("case__person_id"),
+        scope=ConsentScope.REPORTING,
+        withdrawn_at__isnull=True,
+    )
     rows = (
         UnmetNeed.objects.filter(scheme_id=membership.scheme_id, resolved_at__isnull=True)
+        .exclude(case__status=CaseStatus.CLOSED)
+        .filter(Exists(counted))
         .values("area__name", "place", "reason")
         .annotate(people=Count("case__person", distinct=True))
         .order_by("-people", "area__name", "place", "reason")

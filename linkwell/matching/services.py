@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -163,6 +163,17 @@ def weights_save(*, membership: Membership, values: dict) -> MatchWeights:
     return row
 
 
+def search_recorded(*, case: Case, result: MatchResult, built, refinement, by) -> list:
+    """After a search on a case (page or API), keep its unmet needs in step, but only when the
+    search was over the person's profile as recorded (not narrowed by need, travel, distance
+    or ways) and their home postcode, when they have one, was found."""
+    if refinement.narrows(built.all_needs):
+        return []
+    if case.person.postcode and result.profile.point is None:
+        return []  # the lookup failed: every place would count as reachable
+    return unmet_needs_record(case=case, result=result, by=by)
+
+
 @transaction.atomic
 def unmet_needs_record(*, case: Case, result: MatchResult, by) -> list[UnmetNeed]:
     """Keep the case's unmet needs in step with a search over the person's whole profile: a
@@ -172,15 +183,13 @@ def unmet_needs_record(*, case: Case, result: MatchResult, by) -> list[UnmetNeed
         return []
     now = timezone.now()
     unmet = {u.need.area_id: u for u in result.unmet}
-    searched = [n.area_id for n in result.profile.needs if n.severity > 0]
     open_rows = {
         row.area_id: row
-        for row in UnmetNeed.objects.select_for_update().filter(
-            case=case, resolved_at__isnull=True, area_id__in=searched
-        )
+        for row in UnmetNeed.objects.select_for_update().filter(case=case, resolved_at__isnull=True)
     }
     recorded = []
     for area_id, row in open_rows.items():
+        # Met now, or no longer one of the person's needs.
         if area_id not in unmet:
             row.resolved_at = now
             row.save(update_fields=["resolved_at"])
@@ -193,14 +202,19 @@ def unmet_needs_record(*, case: Case, result: MatchResult, by) -> list[UnmetNeed
                 row.reason, row.place = found.reason, place
                 row.save(update_fields=["reason", "place"])
             continue
-        row = UnmetNeed.objects.create(
-            case=case,
-            scheme_id=case.scheme_id,
-            area_id=area_id,
-            place=place,
-            reason=found.reason,
-            by=by if getattr(by, "is_authenticated", False) else None,
-        )
+        try:
+            with transaction.atomic():
+                row = UnmetNeed.objects.create(
+                    case=case,
+                    scheme_id=case.scheme_id,
+                    area_id=area_id,
+                    place=place,
+                    reason=found.reason,
+                    by=by if getattr(by, "is_authenticated", False) else None,
+                )
+        except IntegrityError:
+            continue  # a search at the same moment recorded it
+
         log_action(
             by,
             "case.unmet_need_recorded",

@@ -3,7 +3,7 @@
 Words are lower-cased, stop words dropped and stemmed with the Snowball English stemmer, so
 "walks", "walking" and "walk" meet. A service's stemmed words are kept ready in
 `ServiceMatchText.tokens` as " word word … " (a space each end), so at request time a word's
-count in a document is one substring count, never a re-tokenisation.
+count in a document is read from a split of that string, never a re-tokenisation.
 
 People do not describe their lives in a directory's words, so the person's words are widened
 with SYNONYM_GROUPS: "scared of falling" reaches "strength and balance". Each group also names
@@ -170,11 +170,12 @@ def bm25(q: Query, docs: Iterable[tuple[str, int]]) -> list[float]:
     found: list[dict[str, int] | None] = []
     df: dict[str, int] = {}
     for tokens, _ in docs:
-        present = wanted & set(tokens.split())
+        split = tokens.split()
+        present = wanted & set(split)
         if not present:
             found.append(None)
             continue
-        found.append({w: tokens.count(f" {w} ") for w in present})
+        found.append({w: split.count(w) for w in present})
         for w in present:
             df[w] = df.get(w, 0) + 1
     n = len(docs)

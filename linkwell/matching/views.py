@@ -37,6 +37,14 @@ DECISION_WORDS = {
 }
 
 
+def _case(request, case_id):
+    """The case, scoped to the member: an audited read for a page, a plain one for a write
+    (the write is audited)."""
+    if request.method == "GET":
+        return case_selectors.case_detail(membership=request.membership, case_id=case_id)
+    return case_selectors.case_get(membership=request.membership, case_id=case_id)
+
+
 def _find_url(case) -> str:
     return reverse("matching:find_support", args=[case.pk])
 
@@ -69,9 +77,9 @@ def find_support(request, case_id):
     result, built = selectors.case_matches(
         membership=request.membership, case=case, refinement=refinement, built=built
     )
-    recorded = []
-    if not refinement.area_ids and not case.is_closed:
-        recorded = services.unmet_needs_record(case=case, result=result, by=request.user)
+    recorded = services.search_recorded(
+        case=case, result=result, built=built, refinement=refinement, by=request.user
+    )
     profile = result.profile
     decisions = selectors.decisions_for(case)
     return render(
@@ -146,7 +154,7 @@ def decide(request, case_id):
 @require_http_methods(["GET", "POST"])
 def decline(request, case_id, service_id):
     """Record that the person chose not to use a service, with their reason in their words."""
-    case = case_selectors.case_get(membership=request.membership, case_id=case_id)
+    case = _case(request, case_id)
     service = (
         visible_services(membership=request.membership)
         .select_related("organization")
@@ -214,7 +222,7 @@ def _preference_initial(preferences) -> dict:
 @require_http_methods(["GET", "POST"])
 def preferences(request, case_id):
     """What the person can manage: travel, ways of taking part, when they are free, cost."""
-    case = case_selectors.case_get(membership=request.membership, case_id=case_id)
+    case = _case(request, case_id)
     current, saved = selectors.preferences_of(case)
     form = PreferencesForm(request.POST or None, initial=_preference_initial(current))
     status = 200

@@ -143,6 +143,16 @@ def test_area_served_by_district_leaves_out_someone_elsewhere(scheme):
     assert names(inside) == ["Tenants' advice"]
 
 
+def test_an_area_served_in_words_or_by_a_larger_district_is_read_right(scheme):
+    service("UK helpline", terms=("housing",), area_served="UK", by_phone=True)
+    service("City advice", terms=("housing",), area_served="EC1")
+    service("Not ours", terms=("housing",), area_served="EC10")
+    result = match(person("housing", postcode="EC1A 1BB"), scheme)
+    # "UK" names a place, not a postcode district; EC1 covers EC1A, EC10 does not.
+    assert set(names(result)) == {"UK helpline", "City advice"}
+    assert why(result, "Not ours") == "only for EC10"
+
+
 def test_temporarily_closed_is_a_near_miss(scheme):
     service("Art group", terms=("arts-creativity",), status=ServiceStatus.TEMPORARILY_CLOSED)
     service("Gone art group", terms=("arts-creativity",), status=ServiceStatus.DEFUNCT)
@@ -272,3 +282,28 @@ def test_someone_needing_step_free_access_is_offered_step_free_places_only(schem
     assert why(result, "Upstairs lunch club") == "no step-free access listed"
     # Without the need, the place with steps is as good as the other.
     assert len(match(person("loneliness"), scheme).matches) == 3
+
+
+def test_distance_for_someone_needing_step_free_access_is_to_a_step_free_place(scheme):
+    from tests.directory.factories import (
+        AccessibilityFactory,
+        LocationFactory,
+        ServiceAtLocationFactory,
+    )
+
+    club = service("Two-site club", at=east(0.5))
+    AccessibilityFactory(
+        location=club.service_at_locations.get().location, description="Stairs only."
+    )
+    far = LocationFactory(organization=club.organization, latitude=HOME[0], longitude=east(9)[1])
+    ServiceAtLocationFactory(service=club, location=far)
+    AccessibilityFactory(location=far)
+    result = match(person("loneliness", step_free=True, travel="bus"), scheme)
+    assert result.matches[0].distance_miles == pytest.approx(9 / 1.609344, abs=0.1)
+
+
+def test_a_schedule_with_no_days_says_nothing_about_when(scheme):
+    service("By appointment", byday="")
+    result = match(person("loneliness", days=frozenset({"TU"})), scheme)
+    schedule = {b["factor"]: b["value"] for b in result.matches[0].breakdown}["schedule"]
+    assert schedule == 0.4

@@ -67,3 +67,12 @@ def test_no_documents_give_no_scores():
 
 def test_nothing_matching_gives_all_zero_not_a_division_error():
     assert text.bm25(text.query("choir"), [(" debt ", 1), (" hous ", 1)]) == [0.0, 0.0]
+
+
+def test_a_word_said_twice_counts_twice():
+    once, twice = text.bm25(
+        text.query("garden"),
+        [(text.document("Garden club for all"), 4), (text.document("Garden club garden"), 4)],
+    )
+    assert twice == pytest.approx(1.0)
+    assert 0 < once < twice

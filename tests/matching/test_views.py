@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from linkwell.casework import services as case_services
 from linkwell.casework.models import PlanSupport
@@ -15,6 +16,7 @@ from linkwell.directory.taxonomy import term_id
 from linkwell.geo.models import Postcode
 from linkwell.matching.models import MatchPreferences, MatchWeights, UnmetNeed
 from linkwell.matching.services import match_text_refresh
+from linkwell.people.models import Consent, ConsentMethod, ConsentScope
 from tests.directory.factories import CENTRE, listed_service
 from tests.factories import CaseFactory, PersonFactory
 
@@ -297,6 +299,11 @@ def test_the_gaps_report_counts_people_and_hides_small_numbers_from_commissioner
     UnmetNeed.objects.create(
         case=case, scheme=scheme, area_id=term_id("housing"), place="B1", reason="too_far"
     )
+    # Counted only with the person's consent to anonymised reports, in force now.
+    assert client_as(Role.MANAGER).get(reverse("matching:gaps")).context["rows"] == []
+    consent = Consent.objects.create(
+        person=case.person, scope=ConsentScope.REPORTING, method=ConsentMethod.VERBAL
+    )
     manager = client_as(Role.MANAGER).get(reverse("matching:gaps"))
     assert manager.status_code == 200
     rows = manager.context["rows"]
@@ -307,6 +314,9 @@ def test_the_gaps_report_counts_people_and_hides_small_numbers_from_commissioner
     assert commissioner.context["rows"][0]["people_shown"] == "fewer than 3"
     assert "Edna" not in commissioner.content.decode()
     assert client_as(Role.LINK_WORKER).get(reverse("matching:gaps")).status_code == 403
+    consent.withdrawn_at = timezone.now()
+    consent.save()
+    assert client_as(Role.MANAGER).get(reverse("matching:gaps")).context["rows"] == []
 
 
 def test_step_free_access_comes_from_the_persons_accessibility_needs(worker, case):
@@ -316,3 +326,45 @@ def test_step_free_access_comes_from_the_persons_accessibility_needs(worker, cas
     assert response.context["form"].initial["step_free"] is True
     response = worker.get(_find(case))
     assert response.context["profile"].step_free is True
+
+
+def test_a_narrowed_search_leaves_unmet_needs_as_they_were(worker, case):
+    listed_service(name="Friendship club", terms=("loneliness",), at=NEAR, in_person=True)
+    match_text_refresh()
+    # Ticking "online" only (the person's recorded ways are wider) must not record anything.
+    worker.get(_find(case), {"ways": ["online"]})
+    worker.get(_find(case), {"travel": "car", "distance": "50"})
+    assert not UnmetNeed.objects.filter(case=case).exists()
+    worker.get(_find(case))
+    assert UnmetNeed.objects.filter(case=case, resolved_at__isnull=True).count() == 1
+
+
+def test_an_unmet_need_no_longer_recorded_is_resolved(worker, case):
+    listed_service(name="Friendship club", terms=("loneliness",), at=NEAR, in_person=True)
+    match_text_refresh()
+    worker.get(_find(case))
+    unmet = UnmetNeed.objects.get(case=case, resolved_at__isnull=True)
+    need = case.needs.get(area_id=unmet.area_id)
+    case_services.need_set(
+        case=case, by=None, area=need.area, severity=0, in_their_words="", version=need.version
+    )
+    worker.get(_find(case))
+    unmet.refresh_from_db()
+    assert unmet.resolved_at is not None
+
+
+def test_a_failed_postcode_lookup_records_nothing(worker, case):
+    listed_service(name="Friendship club", terms=("loneliness",), at=NEAR, in_person=True)
+    match_text_refresh()
+    case.person.postcode = "ZZ9 9ZZ"  # valid shape, not in the postcode table
+    case.person.save()
+    response = worker.get(_find(case))
+    assert response.context["built"].postcode_problem
+    assert not UnmetNeed.objects.filter(case=case).exists()
+
+
+def test_reading_the_preferences_and_decline_pages_is_audited(worker, case):
+    friends, _, _ = _directory()
+    worker.get(reverse("matching:preferences", args=[case.pk]))
+    worker.get(reverse("matching:decline", args=[case.pk, friends.pk]))
+    assert LogEntry.objects.filter(action="case.viewed", object_id=str(case.pk)).count() == 2
