@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from uuid import UUID
 
 from linkwell.matching.models import CostLimit, Travel
@@ -61,7 +62,7 @@ class MatchProfile:
     step_free: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def reach_km(self) -> float:
         """The furthest the person can get to something in person, in kilometres."""
         if self.travel == Travel.NONE:
@@ -84,7 +85,7 @@ class MatchProfile:
             return None
         return (self.latitude, self.longitude)
 
-    @property
+    @cached_property
     def district(self) -> str:
         """The postcode's outward code (RV1), as far as matching and the gap report go."""
         return outward_code(self.postcode)

@@ -120,6 +120,16 @@ def test_database_url_selects_postgresql():
     ]
 
 
+def test_postgresql_connections_run_without_jit_unless_asked():
+    url = "postgres://postgres@127.0.0.1:5432/postgres"
+    show = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('SHOW jit'); print(c.fetchone()[0])"
+    )
+    assert run_django(show, DATABASE_URL=url).stdout.strip() == "off"
+    assert run_django(show, DATABASE_URL=url, DATABASE_JIT="true").stdout.strip() == "on"
+
+
 def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
     result = run_django(
         "from django.db import connection\n"
