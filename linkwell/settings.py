@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "linkwell.referrals",
     "linkwell.casework",
     "linkwell.matching",
+    "linkwell.connections",
 ]
 
 MIDDLEWARE = [

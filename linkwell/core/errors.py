@@ -6,11 +6,20 @@ class ApplicationError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        status: int | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        if status is not None:
+            self.status = status  # for this one error: 409 when the record's state says no
 
 
 class NotFound(ApplicationError):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from linkwell.casework.models import Case, PlanSupport
@@ -295,26 +296,60 @@ def match_text_refresh(*, service_ids: Iterable | None = None, batch: int = 500)
 
 @transaction.atomic
 def track_records_refresh(*, scheme=None) -> int:
-    """Count, per scheme and service, how often the scheme's people took a service up when it
-    was talked through with them (chosen, against chosen + thinking + declined). Onward
-    referral outcomes (accepted, completed, answer times) are added by the connections work."""
+    """Count again, per scheme and service, how the scheme's people have got on with it: how
+    often they took it up when it was talked through (chosen, against every decision recorded)
+    and, from referrals sent to it, how many it accepted and completed and how fast it
+    answered. Returns how many services have a record."""
+    from linkwell.connections.models import Connection
+    from linkwell.connections.states import Kind
+    from linkwell.connections.states import Status as Connected
+
     supports = PlanSupport.objects.filter(service__isnull=False)
+    referrals = Connection.objects.filter(kind=Kind.REFERRAL, sent_at__isnull=False)
     if scheme is not None:
         supports = supports.filter(case__scheme=scheme)
-    rows = supports.values("case__scheme_id", "service_id").annotate(
+        referrals = referrals.filter(scheme=scheme)
+    counts: dict[tuple, dict] = defaultdict(dict)
+    for row in supports.values("case__scheme_id", "service_id").annotate(
         offered=Count("id"), taken_up=Count("id", filter=Q(decision=SupportDecision.CHOSEN))
-    )
+    ):
+        counts[(row["case__scheme_id"], row["service_id"])].update(
+            offered=row["offered"], taken_up=row["taken_up"]
+        )
+    went_ahead = [
+        Connected.ACCEPTED,
+        Connected.STARTED,
+        Connected.ATTENDED_SOME,
+        Connected.COMPLETED,
+        Connected.DROPPED_OUT,
+        Connected.DID_NOT_ATTEND,
+    ]
+    waited = ExpressionWrapper(F("answered_at") - F("sent_at"), output_field=DurationField())
+    for row in referrals.values("scheme_id", "service_id").annotate(
+        sent=Count("id"),
+        accepted=Count("id", filter=Q(status__in=went_ahead)),
+        completed=Count("id", filter=Q(status=Connected.COMPLETED)),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+        waited=Sum(waited, filter=Q(answered_at__isnull=False)),
+    ):
+        waited_for = row["waited"] or timedelta(0)
+        counts[(row["scheme_id"], row["service_id"])].update(
+            sent=row["sent"],
+            accepted=row["accepted"],
+            completed=row["completed"],
+            answered=row["answered"],
+            answer_days_total=waited_for.total_seconds() / 86400,
+        )
     now = timezone.now()
     existing = ServiceTrackRecord.objects.all()
     if scheme is not None:
         existing = existing.filter(scheme=scheme)
-    existing.update(offered=0, taken_up=0, updated_at=now)
-    count = 0
-    for row in rows:
+    zero = {f: 0 for f in ("offered", "taken_up", "sent", "accepted", "completed", "answered")}
+    existing.update(**zero, answer_days_total=0, updated_at=now)
+    for (scheme_id, service_id), values in counts.items():
         ServiceTrackRecord.objects.update_or_create(
-            scheme_id=row["case__scheme_id"],
-            service_id=row["service_id"],
-            defaults={"offered": row["offered"], "taken_up": row["taken_up"], "updated_at": now},
+            scheme_id=scheme_id,
+            service_id=service_id,
+            defaults={**zero, "answer_days_total": 0, **values, "updated_at": now},
         )
-        count += 1
-    return count
+    return len(counts)

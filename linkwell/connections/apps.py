@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ConnectionsConfig(AppConfig):
+    name = "linkwell.connections"
+    label = "connections"
+    verbose_name = "Connections"
+
+    def ready(self):
+        # Audit labels for connection actions.
+        from linkwell.connections import services  # noqa: F401
