@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from linkwell.connections.statistics import response_stats
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
@@ -114,6 +115,7 @@ def service_detail(request, service_id):
             "service": service,
             "stale": selectors.is_stale(service, days=membership.scheme.directory_freshness_days),
             "can_edit": services.can_edit_service(membership, service),
+            "responses": response_stats(scheme_id=membership.scheme_id, service_id=service.pk),
             "crumbs": _crumbs(("Directory", reverse("directory:search"))),
         },
     )
