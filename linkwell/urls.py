@@ -18,6 +18,7 @@ urlpatterns = [
     path("refer/", include("linkwell.referrals.urls_public")),
     path("resources/", include("linkwell.resources.urls")),
     path("cases/", include("linkwell.casework.urls")),
+    path("", include("linkwell.connections.urls_provider")),
     path("", include("linkwell.matching.urls")),
     path("connections/", include("linkwell.connections.urls_reports")),
     path("fhir/", include("linkwell.referrals.fhir.urls")),

@@ -171,3 +171,29 @@ class ConnectionEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class ProviderLink(models.Model):
+    """A signed, expiring link emailed to a provider without an account, letting them answer
+    one referral. Only a SHA-256 digest of the link's secret is stored."""
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="provider_links"
+    )
+    sent_to = models.EmailField(max_length=254)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["connection", "expires_at"])]
+
+    def __str__(self):
+        return f"Link to a referral for {self.sent_to}"
+
+    @property
+    def audit_person_id(self):
+        return self.connection.case.person_id
