@@ -19,6 +19,7 @@ urlpatterns = [
     path("resources/", include("linkwell.resources.urls")),
     path("cases/", include("linkwell.casework.urls")),
     path("", include("linkwell.connections.urls_provider")),
+    path("cases/", include("linkwell.connections.urls_case")),
     path("", include("linkwell.matching.urls")),
     path("connections/", include("linkwell.connections.urls_reports")),
     path("fhir/", include("linkwell.referrals.fhir.urls")),

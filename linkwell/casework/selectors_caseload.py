@@ -28,6 +28,8 @@ from django.utils import timezone
 from linkwell.casework.models import Case, Contact, FollowUp
 from linkwell.casework.selectors import cases_for
 from linkwell.casework.states import ON_CASELOAD, CaseStatus, FollowUpKind, FollowUpStatus
+from linkwell.connections.models import Connection
+from linkwell.connections.states import Status as ConnectionStatus
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import Membership, Role, User
 from linkwell.core.permissions import Perm, require, role_can
@@ -91,6 +93,11 @@ class CaseloadRow:
     def days_since_contact(self) -> int | None:
         last = self.last_contact_on
         return (self.today - last).days if last else None
+
+    @property
+    def referrals_waiting(self) -> int:
+        """Referrals sent and waiting for their service's answer."""
+        return self.case.referrals_waiting
 
     @property
     def flags(self) -> list[str]:
@@ -173,6 +180,10 @@ def caseload(
             next_kind=Subquery(due.values("kind")[:1]),
             next_purpose=Subquery(due.values("purpose")[:1]),
             last_contact_at=Subquery(last_contact),
+            # Referrals sent and not yet answered by their service.
+            referrals_waiting=_count(
+                Connection.objects.filter(case=OuterRef("pk"), status=ConnectionStatus.SENT)
+            ),
         )
     )
     if filters.status:

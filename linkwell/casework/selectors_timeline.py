@@ -31,6 +31,9 @@ from linkwell.casework.models import (
 )
 from linkwell.casework.selectors import notes_visible
 from linkwell.casework.states import CaseStatus, FollowUpStatus
+from linkwell.connections.models import ConnectionEvent
+from linkwell.connections.states import Kind as ConnectionKind
+from linkwell.connections.states import Status as ConnectionStatus
 from linkwell.core.models import Membership
 from linkwell.referrals.models import ContactAttempt, ReferralEvent
 from linkwell.referrals.states import Status as ReferralStatus
@@ -293,6 +296,31 @@ def _assessments(case, membership, before, limit):
     ]
 
 
+def _connection_title(e: ConnectionEvent) -> str:
+    connection = e.connection
+    name = connection.service.name
+    to = ConnectionStatus(e.to_status)
+    if connection.kind == ConnectionKind.SIGNPOST:
+        if not e.from_status:
+            return f"Signposted to {name}"
+        return f"Signpost to {name}: {to.label.lower()}"
+    if not e.from_status:
+        return f"Referral to {name} proposed"
+    if to == ConnectionStatus.SENT:
+        return f"Referral sent to {name}"
+    return f"Referral to {name}: {to.label.lower()}"
+
+
+def _connection_events(case, membership, before, limit):
+    qs = ConnectionEvent.objects.filter(connection__case=case).select_related(
+        "connection__service", "by"
+    )
+    qs = _before(qs, "at", before).order_by("-at", "-id")[:limit]
+    return [
+        Entry(at=e.at, kind="connection", title=_connection_title(e), obj=e, by=e.by) for e in qs
+    ]
+
+
 # The timeline's sources, in the order ties are shown. Connections and questionnaires (later
 # issues) append theirs here.
 SOURCES: list[Source] = [
@@ -308,6 +336,7 @@ SOURCES: list[Source] = [
     Source("followup", _followups),
     Source("contact", _contacts),
     Source("note", _notes),
+    Source("connection", _connection_events),
 ]
 
 

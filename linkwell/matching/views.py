@@ -4,6 +4,7 @@ decide about each service; what they can manage; the scheme's weights; the gaps 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,8 @@ from linkwell.casework import selectors as case_selectors
 from linkwell.casework import services as case_services
 from linkwell.casework.states import SupportDecision
 from linkwell.casework.views_util import case_crumbs, case_url
+from linkwell.connections import services as connection_services
+from linkwell.connections.states import Kind as ConnectionKind
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
@@ -120,10 +123,19 @@ def _back(request, case) -> str:
 @require_POST
 def decide(request, case_id):
     """Record in one click that the person chose a service or is thinking about it. Declining
-    has its own page, for their reason in their words."""
+    has its own page, for their reason in their words. Chosen "as a signpost" also records the
+    signpost (a connection) with the choice, in one transaction; chosen "as a referral" records
+    the choice and goes on to the case's "Refer or signpost" page to write the message and send
+    it."""
     case = case_selectors.case_get(membership=request.membership, case_id=case_id)
     form = DecisionForm(request.POST)
-    if not form.is_valid() or form.cleaned_data["decision"] == SupportDecision.DECLINED:
+    connect = request.POST.get("connect", "")
+    if (
+        not form.is_valid()
+        or form.cleaned_data["decision"] == SupportDecision.DECLINED
+        or connect not in ("", *ConnectionKind.values)
+        or (connect and form.cleaned_data["decision"] != SupportDecision.CHOSEN)
+    ):
         messages.error(request, "That choice could not be recorded. Try again from the list.")
         return redirect(_back(request, case))
     service = (
@@ -134,16 +146,32 @@ def decide(request, case_id):
     if service is None:
         raise Http404("No such service.")
     try:
-        support = case_services.support_record(
-            case=case,
-            by=request.user,
-            decision=form.cleaned_data["decision"],
-            service=service,
-        )
+        with transaction.atomic():
+            support = case_services.support_record(
+                case=case,
+                by=request.user,
+                decision=form.cleaned_data["decision"],
+                service=service,
+            )
+            if connect == ConnectionKind.SIGNPOST:
+                connection_services.connection_offer(
+                    case=case, service=service, kind=ConnectionKind.SIGNPOST, by=request.user
+                )
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(_back(request, case))
     first = case.person.first_name
+    if connect == ConnectionKind.SIGNPOST:
+        messages.success(
+            request, f"Recorded: {first} chose {service.name}, and you signposted them to it."
+        )
+        return redirect(_back(request, case))
+    if connect == ConnectionKind.REFERRAL:
+        messages.success(
+            request, f"Recorded: {first} chose {service.name}. Write the referral and send it."
+        )
+        refer = reverse("case_connections:new", args=[case.pk])
+        return redirect(f"{refer}?service={service.pk}&kind=referral")
     messages.success(
         request, f"Recorded: {first} {DECISION_WORDS[support.decision]} {service.name}."
     )

@@ -426,7 +426,44 @@ def _other_case_and_public_service(other_scheme):
     return {"case_id": case.pk, "service_id": service.pk}, state
 
 
+def _other_connection(other_scheme):
+    """Another scheme's case with a referral sent (its person agrees to share)."""
+    from linkwell.connections import services
+    from linkwell.connections.models import Connection
+    from linkwell.people.models import Consent, ConsentMethod, ConsentScope
+    from tests.directory.factories import listed_service
+    from tests.factories import CaseFactory
+
+    worker = MembershipFactory(scheme=other_scheme, role=Role.LINK_WORKER).user
+    case = CaseFactory(scheme=other_scheme, worker=worker)
+    Consent.objects.create(
+        person=case.person, scope=ConsentScope.SHARE_PROVIDERS, method=ConsentMethod.VERBAL
+    )
+    sent = services.connection_send(
+        connection=services.connection_offer(
+            case=case,
+            service=listed_service(name="Their art group", referral_route="linkwell"),
+            kind="referral",
+            by=worker,
+        ),
+        by=worker,
+    )
+
+    def state():
+        return sorted(Connection.objects.filter(case=case).values_list("status", "version"))
+
+    return {"case_id": case.pk, "connection_id": sent.pk}, state
+
+
+def _other_connection_case(other_scheme):
+    made, state = _other_connection(other_scheme)
+    return {"case_id": made["case_id"]}, state
+
+
 OBJECT_URLS = {
+    "case_connections:new": (_other_connection_case, ["get", "post"], Role.LINK_WORKER),
+    "case_connections:detail": (_other_connection, ["get"], Role.LINK_WORKER),
+    "case_connections:move": (_other_connection, ["post"], Role.LINK_WORKER),
     "matching:find_support": (_other_open_case, ["get"], Role.LINK_WORKER),
     "matching:decide": (_other_open_case, ["post"], Role.LINK_WORKER),
     "matching:decline": (_other_case_and_public_service, ["get", "post"], Role.LINK_WORKER),
