@@ -26,7 +26,7 @@ from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
 
 logger = logging.getLogger("linkwell.connections")
-PROVIDER_INBOX = "directory:mine"  # where a provider answers referrals
+PROVIDER_INBOX = "provider_inbox:inbox"  # where a provider answers referrals
 
 ACTIONS.update(
     {

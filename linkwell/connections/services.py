@@ -257,6 +257,11 @@ def connection_send(*, connection: Connection, by, at: datetime | None = None) -
         connection,
         {"service": str(connection.service_id), "shared": connection.shared},
     )
+    if at is None:  # a referral sent now (not one recorded as sent earlier) tells the service
+        from linkwell.connections.tasks import notify_provider_of_referral
+
+        sent_id = str(connection.pk)
+        transaction.on_commit(lambda: notify_provider_of_referral.enqueue(sent_id))
     return connection
 
 

@@ -16,6 +16,7 @@ NAVIGATION = [
     ("Call lists", "campaigns:list", Perm.CAMPAIGN_CALL),
     ("Resources", "resources:list", Perm.RESOURCES_MANAGE),
     ("Directory", "directory:search", Perm.DIRECTORY_VIEW),
+    ("Referrals to you", "provider_inbox:inbox", Perm.DIRECTORY_EDIT_OWN),
     ("Your listings", "directory:mine", Perm.DIRECTORY_EDIT_OWN),
     ("Team", "core:team", Perm.TEAM_VIEW),
     ("Audit log", "core:audit_log", Perm.AUDIT_VIEW),

@@ -40,6 +40,7 @@ _OPEN_PREFIXES = (
     "/fhir/",
     "/refer/",
     "/waiting-room/",
+    "/r/",  # a provider's emailed link to answer one referral
     "/two-factor/",
     "/sign-out/",
     "/sign-in/",

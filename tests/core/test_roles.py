@@ -86,7 +86,7 @@ def test_each_role_has_its_own_dashboard(client_as, role):
             ],
         ),
         (Role.REFERRER, ["Dashboard", "Your referrals", "Directory"]),
-        (Role.PROVIDER, ["Dashboard", "Directory", "Your listings"]),
+        (Role.PROVIDER, ["Dashboard", "Directory", "Referrals to you", "Your listings"]),
         (Role.COMMISSIONER, ["Dashboard", "Directory"]),
     ],
 )

@@ -240,10 +240,22 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
         .annotate(first=Min("at"))
         .values_list("referral__person", "first")
     )
-    consents = Consent.objects.filter(person__scheme=demo, person__in=list(first_try))
+    # (Consent to share with services is asked when the person chooses a support, later.)
+    consents = Consent.objects.filter(person__scheme=demo, person__in=list(first_try)).exclude(
+        scope="share_providers"
+    )
     assert consents.exists()
     for person, recorded in consents.values_list("person", "recorded_at"):
         assert recorded <= first_try[person]
+    # Every referral sent had the person's consent to share, given by then.
+    from linkwell.connections.models import Connection
+
+    sent = Connection.objects.filter(scheme=demo, sent_at__isnull=False)
+    assert sent.count() > 20
+    for person, sent_at in sent.values_list("case__person", "sent_at"):
+        assert Consent.objects.filter(
+            person=person, scope="share_providers", recorded_at__lte=sent_at
+        ).exists()
     # A case's words fit the person: nobody who lives alone is on their sister's sofa.
     sofa = Need.objects.filter(case__scheme=demo, in_their_words__icontains="sister's sofa")
     assert not sofa.filter(case__referral__lives_alone=True).exists()

@@ -460,7 +460,33 @@ def _other_connection_case(other_scheme):
     return {"case_id": made["case_id"]}, state
 
 
+def _other_sent_referral(other_scheme):
+    """Another scheme's referral, sent to a service: a provider elsewhere must not answer it."""
+    from linkwell.connections.models import Connection
+    from linkwell.connections.services import connection_offer, connection_send
+    from linkwell.directory.models import ReferralRoute
+    from linkwell.people.models import Consent, ConsentMethod, ConsentScope
+
+    case, _, _ = _other_case_with_followup(other_scheme)
+    Consent.objects.create(
+        person=case.person, scope=ConsentScope.SHARE_PROVIDERS, method=ConsentMethod.VERBAL
+    )
+    org = Organization.objects.create(name="Shared arts group")
+    service = Service.objects.create(
+        organization=org, name="Pottery", is_public=True, referral_route=ReferralRoute.LINKWELL
+    )
+    offered = connection_offer(case=case, service=service, kind="referral", by=None)
+    sent = connection_send(connection=offered, by=None)
+
+    def state():
+        return Connection.objects.get(pk=sent.pk).status
+
+    return {"connection_id": sent.pk}, state
+
+
 OBJECT_URLS = {
+    "provider_inbox:move": (_other_sent_referral, ["get", "post"], Role.PROVIDER),
+    "provider_inbox:capacity": (_other_service, ["post"], Role.PROVIDER),
     "case_connections:new": (_other_connection_case, ["get", "post"], Role.LINK_WORKER),
     "case_connections:detail": (_other_connection, ["get"], Role.LINK_WORKER),
     "case_connections:move": (_other_connection, ["post"], Role.LINK_WORKER),
@@ -544,6 +570,8 @@ NOT_RECORDS = {
     "refer:done": "the public thank-you page after a self-referral",
     "fhir:service_request": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
     "fhir:task": "token-only FHIR read; another scheme's is 404 (test_fhir.py)",
+    "provider_inbox:link": "a provider's private emailed secret, not a record id "
+    "(tests/connections/test_provider_links.py)",
     "api:case_matches": "JSON API: a form post is refused (400) before the lookup; another "
     "scheme's case answers 404 in tests/matching/test_api.py",
     "waiting_room:page": "a person's private secret link, not a record id (test_waiting_room.py)",

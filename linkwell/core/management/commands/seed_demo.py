@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from linkwell.casework.demo import load_demo_casework
+from linkwell.connections.demo import load_demo_connections
 from linkwell.core.models import Membership, Role, Scheme, Site, User
 from linkwell.core.services import membership_add
 from linkwell.directory.demo import load_demo_directory
@@ -112,6 +113,11 @@ class Command(BaseCommand):
                     manager=manager,
                 )
             casework = load_demo_casework(scheme=scheme, workers=workers, manager=manager)
+            connections = load_demo_connections(
+                scheme=scheme,
+                worker=workers[0],
+                provider_user=User.objects.get(email=demo_email(Role.PROVIDER)),
+            )
             matching = load_demo_matching(scheme=scheme, worker=workers[0])
 
         self.stdout.write(self.style.SUCCESS("Demo data ready.") + " Sign in at /sign-in/ as:")
@@ -140,6 +146,11 @@ class Command(BaseCommand):
             f"Matching: stored words of {matching['words']} listings rebuilt; track records of "
             f"{matching['records']} services; {matching['unmet']} unmet needs for the gaps "
             "report. Open a case and choose 'Find support'."
+        )
+        self.stdout.write(
+            f"Connections: {connections['connections']} supports offered, "
+            f"{connections['waiting']} referrals waiting for a service's answer "
+            "(manage.py send_referral_nudges reminds or expires them)."
         )
 
     def _scheme(self, slug, name, site_names):

@@ -1,0 +1,204 @@
+"""The demo's connections: every support the demo's open cases chose becomes a signpost or a
+referral (as the service takes them), sent when the person chose it, and moved on as providers
+answered: accepted, started, completed, declined, did not attend. Some referrals are still
+waiting for an answer, a few long enough for the nudges (`send_referral_nudges`) to remind the
+service or expire them. The demo provider's organisation has referrals waiting in their inbox.
+The people whose referrals are sent agreed to share their details with services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from linkwell.casework.models import Case, FollowUp, PlanSupport
+from linkwell.casework.services import followup_complete
+from linkwell.casework.states import CaseStatus, FollowUpKind, FollowUpStatus, SupportDecision
+from linkwell.connections import services
+from linkwell.connections.models import Connection
+from linkwell.connections.states import Kind, Status
+from linkwell.core.errors import ApplicationError
+from linkwell.directory.models import (
+    Capacity,
+    CostType,
+    ReferralRoute,
+    Service,
+    ServiceStatus,
+)
+from linkwell.people.models import Consent, ConsentMethod, ConsentScope
+
+STEP = timedelta(days=3)
+# How referrals went, in turn: each is the provider's moves after sending.
+PATHS = [
+    [Status.ACCEPTED, Status.STARTED, Status.ATTENDED_SOME],
+    [],  # still waiting for an answer
+    [Status.ACCEPTED, Status.STARTED, Status.COMPLETED],
+    [Status.ACCEPTED],
+    [Status.DECLINED],
+    [Status.ACCEPTED, Status.STARTED],
+    [Status.ACCEPTED, Status.DID_NOT_ATTEND],
+]
+# Days ago that the referrals still waiting were sent: not yet due a reminder, due one (five
+# working days), and past the fourteen days after which they expire.
+WAITING_DAYS = [2, 8, 10, 16]
+SIGNPOST_OUTCOMES = [Status.TOOK_UP, None, Status.DID_NOT_TAKE_UP, Status.TOOK_UP, Status.UNKNOWN]
+PROVIDER_INBOX_REFERRALS = 4
+
+
+def _referable(service: Service) -> bool:
+    return (
+        service.referral_route != ReferralRoute.SIGNPOST
+        and service.status == ServiceStatus.ACTIVE
+        and service.capacity not in (Capacity.FULL, Capacity.PAUSED)
+    )
+
+
+def _costs(service: Service) -> dict:
+    if service.cost_type == CostType.FREE or service.fee_amount is None:
+        return {}
+    fee = Decimal(service.fee_amount)
+    if service.scheme_can_fund:
+        return {"scheme_funds": fee * 8}  # eight sessions, paid by the scheme
+    return {"cost_to_person": fee}
+
+
+def _agrees_to_share(case: Case, by) -> None:
+    """The person agreed, when their case opened, to share their details with the services
+    they choose."""
+    person = case.person
+    at = case.opened_at
+    if not Consent.objects.filter(
+        person=person, scope=ConsentScope.SHARE_PROVIDERS, withdrawn_at__isnull=True
+    ).exists():
+        Consent.objects.create(
+            person=person,
+            scope=ConsentScope.SHARE_PROVIDERS,
+            method=ConsentMethod.VERBAL,
+            recorded_by=by,
+            recorded_at=at,
+        )
+
+
+def _connect(case: Case, service: Service, by, at: datetime, index: int, now, words="") -> str:
+    """Offer (and for a referral, send and move on) one support; the outcome, or "" when the
+    service cannot take it."""
+    kind = Kind.REFERRAL if _referable(service) else Kind.SIGNPOST
+    path = PATHS[index % len(PATHS)]
+    if kind == Kind.REFERRAL and not path:
+        at = now - timedelta(days=WAITING_DAYS[index % len(WAITING_DAYS)])
+    try:
+        connection = services.connection_offer(
+            case=case,
+            service=service,
+            kind=kind,
+            by=by,
+            in_their_words=words,
+            message="Happy to be phoned in the mornings." if kind == Kind.REFERRAL else "",
+            waiting_list_ok=True,
+            at=at,
+            **_costs(service),
+        )
+    except ApplicationError:
+        return ""
+    if kind == Kind.SIGNPOST:
+        outcome = SIGNPOST_OUTCOMES[index % len(SIGNPOST_OUTCOMES)]
+        if outcome is not None and at + STEP < now:
+            services.connection_move(connection=connection, to=outcome, by=by, at=at + STEP)
+        return kind
+    _agrees_to_share(case, by)
+    services.connection_send(connection=connection, by=by, at=at)
+    _check_made(connection, by, now)
+    when = at
+    for to in path:
+        when += STEP
+        if when >= now:
+            break
+        services.connection_move(
+            connection=connection,
+            to=to,
+            by_label=service.referral_email or "the service, by phone",
+            reason="No places until the spring" if to == Status.DECLINED else "",
+            as_provider=True,
+            at=when,
+        )
+    return kind
+
+
+def _check_made(connection: Connection, by, now) -> None:
+    """The "is it on track" call that sending scheduled was made when it was due, if that day
+    has passed (the demo's overdue follow-ups are its casework's own)."""
+    check = (
+        FollowUp.objects.filter(
+            case_id=connection.case_id,
+            kind=FollowUpKind.CHECK_REFERRAL,
+            status=FollowUpStatus.DUE,
+            purpose__contains=connection.service.name[:150],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if check is None or check.due_on >= timezone.localdate(now):
+        return
+    made = timezone.make_aware(datetime.combine(check.due_on, time(11, 0)))
+    followup_complete(followup=check, by=by, at=min(made, now))
+
+
+def load_demo_connections(*, scheme, worker, provider_user=None) -> dict:
+    """Write the demo's connections once; a second run leaves them as they are."""
+    if Connection.objects.filter(scheme=scheme).exists():
+        return _counts(scheme)
+    now = timezone.now()
+    chosen = (
+        PlanSupport.objects.filter(
+            case__scheme=scheme, decision=SupportDecision.CHOSEN, service__isnull=False
+        )
+        .exclude(case__status=CaseStatus.CLOSED)
+        .select_related("case__person", "case__worker", "case__scheme", "service")
+        .order_by("decided_at", "id")
+    )
+    for index, support in enumerate(chosen):
+        case = support.case
+        _connect(
+            case,
+            support.service,
+            case.worker or worker,
+            min(support.decided_at, now - timedelta(hours=1)),
+            index,
+            now,
+            words=support.in_their_words,
+        )
+    if provider_user is not None:
+        _fill_provider_inbox(scheme, worker, provider_user, now)
+    return _counts(scheme)
+
+
+def _fill_provider_inbox(scheme, worker, provider_user, now) -> None:
+    """Referrals to the demo provider's own services, some waiting for them to answer."""
+    theirs = [
+        s
+        for s in Service.objects.filter(organization__staff=provider_user).order_by("name")
+        if _referable(s)
+    ]
+    if not theirs:
+        return
+    cases = list(
+        Case.objects.filter(scheme=scheme, status__in=[CaseStatus.OPEN, CaseStatus.ACTIVE])
+        .exclude(connections__service__in=theirs)
+        .select_related("person", "worker", "scheme")
+        .order_by("opened_at", "id")[:PROVIDER_INBOX_REFERRALS]
+    )
+    for index, case in enumerate(cases):
+        service = theirs[index % len(theirs)]
+        # Waiting (index 1 of PATHS), then accepted, then waiting again.
+        _connect(
+            case, service, case.worker or worker, now - timedelta(days=5), [1, 3][index % 2], now
+        )
+
+
+def _counts(scheme) -> dict:
+    connections = Connection.objects.filter(scheme=scheme)
+    return {
+        "connections": connections.count(),
+        "waiting": connections.filter(status=Status.SENT).count(),
+    }
