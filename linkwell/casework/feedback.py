@@ -55,3 +55,48 @@ def tell_referrer_closed(*, case_id) -> bool:
         actor_label="Linkwell",
     )
     return True
+
+
+def plan_message(case: Case) -> notify.Message:
+    """The plan is agreed: the person has chosen their first support. Nothing of what the plan
+    holds is shared."""
+    referral = case.referral
+    lines = [
+        f"{case.person.full_name}, whom you referred to {case.scheme.name} on "
+        f"{referral.received_at:%-d %B %Y}, has agreed a plan of support with our link worker.",
+        f"SNOMED CT: {SNOMED_REFERRED} {SNOMED_LABELS[SNOMED_REFERRED]}",
+        f"Sign in to see your referrals: {settings.LINKWELL_BASE_URL}/referrals/sent/",
+    ]
+    return notify.Message(
+        to_email=referrer_address(referral),
+        subject=f"Social prescribing: a plan agreed with {case.person.given_name}",
+        body="\n\n".join(lines),
+        reference=f"case-plan-{case.pk}",
+    )
+
+
+def tell_referrer_plan(*, case_id) -> bool:
+    """Tell the referrer the plan is agreed, as the person's consent allows now. Audited."""
+    case = Case.objects.select_related(
+        "person", "scheme", "referral__referred_by", "referral__person"
+    ).get(pk=case_id)
+    if case.referral_id is None:
+        return False
+    why = send_to_referrer(case.referral, lambda referral: plan_message(case))
+    if why:
+        log_action(
+            None,
+            "case.referrer_not_told",
+            case,
+            {"why": why, "about": "plan"},
+            actor_label="Linkwell",
+        )
+        return False
+    log_action(
+        None,
+        "case.referrer_told",
+        case,
+        {"about": "plan", "snomed_code": SNOMED_REFERRED},
+        actor_label="Linkwell",
+    )
+    return True

@@ -178,6 +178,12 @@ def connection_offer(
             status=409,
         ) from error
     _event(connection, "", by=by, at=now)
+    first = not Connection.objects.filter(case=case).exclude(pk=connection.pk).exists()
+    if first and at is None and case.referral_id:
+        # The person's first chosen support: the plan is agreed, a milestone for the referrer.
+        from linkwell.casework.feedback import tell_referrer_plan
+
+        transaction.on_commit(lambda: tell_referrer_plan(case_id=case.pk))
     log_action(
         by,
         "connection.offered",

@@ -405,6 +405,7 @@ def referral_move(
     )
     log_action(by, "referral.moved", referral, {"from": previous, "to": str(to)})
     if tell_referrer and to in (
+        Status.CONTACTED,
         Status.UNABLE_TO_CONTACT,
         Status.DECLINED,
         Status.NOT_APPROPRIATE,
@@ -505,6 +506,7 @@ def contact_attempt_record(
     """Log one try at first contact. Reaching the person moves the referral to contacted."""
     referral = _locked(referral)
     now = timezone.now()
+    live = at is None
     at = at or now
     errors = {}
     if at > now + timezone.timedelta(minutes=5):
@@ -533,5 +535,7 @@ def contact_attempt_record(
         {"method": method, "outcome": outcome},
     )
     if outcome == ContactOutcome.REACHED:
-        referral_move(referral=referral, to=Status.CONTACTED, by=by, at=at)
+        # First contact is a milestone the referrer hears about, when it is recorded as it
+        # happens (not when an earlier contact is recorded later, as imports and the demo do).
+        referral_move(referral=referral, to=Status.CONTACTED, by=by, at=at, tell_referrer=live)
     return attempt
