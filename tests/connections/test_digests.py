@@ -1,0 +1,52 @@
+"""The weekly provider digest: one email per provider user with referrals waiting or under way,
+counting them, naming nobody; nothing for a provider with nothing to do."""
+
+import pytest
+from django.core.management import call_command
+
+from linkwell.connections import services
+from linkwell.connections.states import Kind, Status
+from linkwell.core.audit import LogEntry
+from linkwell.notify.backends import outbox
+from tests.connections.conftest import sharing_case
+from tests.connections.test_services import _service
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _memory_outbox(settings):
+    settings.NOTIFY_BACKEND = "memory"
+    outbox.clear()
+
+
+def _sent(scheme, worker, service):
+    case = sharing_case(scheme, worker)
+    offered = services.connection_offer(case=case, service=service, kind=Kind.REFERRAL, by=worker)
+    return services.connection_send(connection=offered, by=worker)
+
+
+def test_each_provider_gets_counts_and_a_link_and_nobody_is_named(scheme, worker):
+    service = _service()
+    tom = UserFactory(email="tom@artgroup.example")
+    idle = UserFactory(email="idle@other.example")
+    service.organization.staff.add(tom)
+    _service(name="Quiet group").organization.staff.add(idle)
+    first = _sent(scheme, worker, service)
+    _sent(scheme, worker, service)
+    services.connection_move(connection=first, to=Status.ACCEPTED, by=worker)
+    call_command("send_provider_digests")
+    assert [m.to_email for m in outbox] == ["tom@artgroup.example"]
+    body = outbox[0].body
+    assert "1 referral to your services is waiting" in body
+    assert "1 is under way" in body
+    assert "/provider/referrals/" in body
+    assert first.case.person.given_name not in body
+    assert LogEntry.objects.filter(action="connection.provider_digest_sent").count() == 1
+
+
+def test_a_dry_run_sends_nothing(scheme, worker):
+    service = _service()
+    service.organization.staff.add(UserFactory())
+    _sent(scheme, worker, service)
+    call_command("send_provider_digests", "--dry-run")
+    assert outbox == []
