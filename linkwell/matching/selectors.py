@@ -258,3 +258,16 @@ def decisions_for(case: Case) -> dict:
             "service_id", "decision"
         )
     )
+
+
+def connections_by_service(case: Case) -> dict:
+    """The latest connection of the case to each service (service id to Connection), so the
+    list can say what became of it: an expired or declined referral means the next best."""
+    from linkwell.connections.models import Connection
+
+    latest = {}
+    for connection in (
+        Connection.objects.filter(case=case).select_related("service").order_by("created_at", "id")
+    ):
+        latest[connection.service_id] = connection
+    return latest

@@ -16,6 +16,7 @@ from linkwell.casework.states import SupportDecision
 from linkwell.casework.views_util import case_crumbs, case_url
 from linkwell.connections import services as connection_services
 from linkwell.connections.states import Kind as ConnectionKind
+from linkwell.connections.states import Status
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
@@ -85,6 +86,7 @@ def find_support(request, case_id):
     )
     profile = result.profile
     decisions = selectors.decisions_for(case)
+    connected = selectors.connections_by_service(case)
     return render(
         request,
         "matching/find_support.html",
@@ -99,7 +101,13 @@ def find_support(request, case_id):
             "profile": profile,
             "ways_said": [label for way, label in WAY_CHOICES if way in profile.ways],
             "free_said": _free_said(profile),
-            "rows": [(m, decisions.get(m.service_id, "")) for m in result.matches],
+            "rows": [
+                (m, decisions.get(m.service_id, ""), connected.get(m.service_id))
+                for m in result.matches
+            ],
+            "fell_through": [
+                c for c in connected.values() if c.status in (Status.EXPIRED, Status.DECLINED)
+            ],
             "recorded": recorded,
             "here": request.get_full_path(),
             "can_tune": can(request.membership, Perm.MATCHING_TUNE),

@@ -368,3 +368,28 @@ def test_reading_the_preferences_and_decline_pages_is_audited(worker, case):
     worker.get(reverse("matching:preferences", args=[case.pk]))
     worker.get(reverse("matching:decline", args=[case.pk, friends.pk]))
     assert LogEntry.objects.filter(action="case.viewed", object_id=str(case.pk)).count() == 2
+
+
+def test_an_expired_referral_shows_and_the_list_offers_the_next_best(worker, case, scheme):
+    import datetime
+
+    from linkwell.connections import services as connection_services
+    from linkwell.directory.models import ReferralRoute
+
+    friends, balance, _ = _directory()
+    Consent.objects.create(
+        person=case.person, scope=ConsentScope.SHARE_PROVIDERS, method=ConsentMethod.VERBAL
+    )
+    friends.referral_route = ReferralRoute.LINKWELL
+    friends.save()
+    weeks_ago = timezone.now() - datetime.timedelta(days=20)
+    offered = connection_services.connection_offer(
+        case=case, service=friends, kind="referral", by=None, at=weeks_ago
+    )
+    sent = connection_services.connection_send(connection=offered, by=None, at=weeks_ago)
+    connection_services.connection_move(connection=sent, to="expired", by_label="Linkwell")
+    page = worker.get(_find(case))
+    html = page.content.decode()
+    assert "The referral to Friendship club had no answer in time" in html
+    assert "Referral: No answer in time" in html
+    assert page.context["fell_through"] == [sent]
