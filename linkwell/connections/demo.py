@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 
 from linkwell.casework.models import Case, FollowUp, PlanSupport
 from linkwell.casework.services import followup_complete
 from linkwell.casework.states import CaseStatus, FollowUpKind, FollowUpStatus, SupportDecision
 from linkwell.connections import services
-from linkwell.connections.models import Connection
+from linkwell.connections.models import Connection, ProviderLink
 from linkwell.connections.states import Kind, Status
 from linkwell.core.errors import ApplicationError
 from linkwell.directory.models import (
@@ -144,10 +145,41 @@ def _check_made(connection: Connection, by, now) -> None:
     followup_complete(followup=check, by=by, at=min(made, now))
 
 
+# The demo's emailed link for a provider without an account: a known secret, so every run of
+# seed_demo can print it (a real link's secret is random and shown only in its email).
+DEMO_LINK_SECRET = "demo-provider-link-riverside"
+
+
+def demo_provider_link(scheme) -> str:
+    """Keep the demo's provider link working for a referral waiting for an answer from a
+    service with no accounts; its path, or "" when there is none."""
+    from linkwell.connections.provider_links import digest
+
+    waiting = (
+        Connection.objects.filter(scheme=scheme, status=Status.SENT)
+        .filter(service__organization__staff__isnull=True)
+        .select_related("service")
+        .order_by("sent_at", "id")
+        .first()
+    )
+    if waiting is None:
+        return ""
+    ProviderLink.objects.update_or_create(
+        digest=digest(DEMO_LINK_SECRET),
+        defaults={
+            "connection": waiting,
+            "sent_to": waiting.service.referral_email or "referrals@example.org",
+            "expires_at": timezone.now() + timedelta(days=14),
+        },
+    )
+    return reverse("provider_inbox:link", args=[DEMO_LINK_SECRET])
+
+
 def load_demo_connections(*, scheme, worker, provider_user=None) -> dict:
-    """Write the demo's connections once; a second run leaves them as they are."""
+    """Write the demo's connections once; a second run leaves them as they are (but keeps the
+    demo provider's emailed link working)."""
     if Connection.objects.filter(scheme=scheme).exists():
-        return _counts(scheme)
+        return {**_counts(scheme), "link": demo_provider_link(scheme)}
     now = timezone.now()
     chosen = (
         PlanSupport.objects.filter(
@@ -170,7 +202,7 @@ def load_demo_connections(*, scheme, worker, provider_user=None) -> dict:
         )
     if provider_user is not None:
         _fill_provider_inbox(scheme, worker, provider_user, now)
-    return _counts(scheme)
+    return {**_counts(scheme), "link": demo_provider_link(scheme)}
 
 
 def _fill_provider_inbox(scheme, worker, provider_user, now) -> None:
