@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from linkwell.connections import fhir as connection_fhir
 from linkwell.core.audit import client_ip, log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership, User
@@ -255,11 +256,106 @@ def service_request_read(request: HttpRequest, referral_id: str):
     return fhir_response(outbound.service_request(referral))
 
 
-@fhir_endpoint("GET")
+def _connection_task(membership: Membership, connection):
+    """An onward referral's Task (linkwell.connections.fhir), its version as the ETag."""
+    resource = connection_fhir.task(
+        connection, for_provider=connection_fhir.is_provider(membership)
+    )
+    return fhir_response(resource, headers={"ETag": f'W/"{resource["meta"]["versionId"]}"'})
+
+
+@fhir_endpoint("GET", "PATCH", "PUT")
 def task_read(request: HttpRequest, referral_id: str):
-    user, referral = _readable(request, referral_id, "Task")
-    log_action(user, "fhir.task_read", referral, ip_address=client_ip(request))
-    return fhir_response(outbound.task(referral, share_detail=referral.share_detail))
+    """A referral's Task (its id), or an onward referral's (a connection's id) for the scheme's
+    caseload staff and the service's provider; PATCH/PUT: the provider moves the latter."""
+    user = _token_user(request)
+    membership = _membership(request, user)
+    if request.method != "GET":
+        return _connection_task_update(request, membership, referral_id)
+    referral = may_read(membership) and fhir_referral_get(
+        membership=membership, referral_id=referral_id
+    )
+    if referral:
+        share = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
+            referral.person, ConsentScope.SHARE_REFERRER
+        )
+        log_action(user, "fhir.task_read", referral, ip_address=client_ip(request))
+        return fhir_response(outbound.task(referral, share_detail=share))
+    if connection_fhir.may_read_tasks(membership):
+        connection = connection_fhir.fhir_connection_get(
+            membership=membership, connection_id=referral_id
+        )
+        if connection is not None:
+            log_action(user, "fhir.connection_task_read", connection, ip_address=client_ip(request))
+            return _connection_task(membership, connection)
+    if not may_read(membership):
+        pk = connection_fhir.as_uuid(referral_id)
+        referral_here = Referral.objects.filter(scheme=membership.scheme, pk=pk).exists()
+        if referral_here or not connection_fhir.may_read_tasks(membership):
+            raise _forbidden("reading referrals")
+    raise FhirError(404, Issue("not-found", "There is no Task with this id for you."))
+
+
+def _connection_task_update(request: HttpRequest, membership: Membership, task_id: str):
+    if not connection_fhir.is_provider(membership):
+        raise FhirError(
+            403,
+            Issue(
+                "forbidden",
+                "Only the service's own staff update a Task here; the team changes an onward "
+                "referral on the case's page.",
+            ),
+        )
+    connection = connection_fhir.fhir_connection_get(membership=membership, connection_id=task_id)
+    if connection is None:
+        raise FhirError(404, Issue("not-found", "There is no Task with this id for you."))
+    update = connection_fhir.update_from_request(
+        request.method, request.content_type, request.body, task_id=task_id
+    )
+    connection_fhir.task_update(connection=connection, update=update, by=membership.user)
+    connection = connection_fhir.fhir_connection_get(membership=membership, connection_id=task_id)
+    return _connection_task(membership, connection)
+
+
+@fhir_endpoint("GET")
+def task_search(request: HttpRequest):
+    """GET /fhir/Task?focus=ServiceRequest/<id> and/or owner=HealthcareService/<id>: a
+    searchset Bundle of the Tasks the caller may read (linkwell.connections.fhir.search)."""
+    user = _token_user(request)
+    membership = _membership(request, user)
+    if not (may_read(membership) or connection_fhir.may_read_tasks(membership)):
+        raise _forbidden("reading referrals")
+    found = connection_fhir.search(membership, request.GET)
+    resources = [
+        connection_fhir.task(c, for_provider=connection_fhir.is_provider(membership))
+        for c in found.connections
+    ]
+    referral = None
+    if found.focus and found.offset == 0 and may_read(membership):
+        referral = fhir_referral_get(membership=membership, referral_id=found.focus)
+    if referral is not None:  # the referral's own Task: its focus is the same ServiceRequest
+        share = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
+            referral.person, ConsentScope.SHARE_REFERRER
+        )
+        own = outbound.task(referral, share_detail=share)
+        if found.wants(own["status"]):
+            resources.insert(0, own)
+            found.total += 1
+    log_action(
+        user,
+        "fhir.connection_task_search",
+        None,
+        {
+            "tasks": [r["id"] for r in resources],
+            "people": sorted(
+                {str(c.case.person_id) for c in found.connections}
+                | ({str(referral.person_id)} if referral is not None else set())
+            ),
+        },
+        scheme=membership.scheme,
+        ip_address=client_ip(request),
+    )
+    return fhir_response(connection_fhir.searchset(resources, found, base_url=_base_url(request)))
 
 
 @fhir_endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -269,6 +365,6 @@ def not_supported(request: HttpRequest, path: str = ""):
         Issue(
             "not-supported",
             "This FHIR endpoint supports POST ServiceRequest, GET ServiceRequest/[id], "
-            "GET Task/[id] and GET metadata.",
+            "GET Task/[id], GET Task?focus=, PATCH and PUT Task/[id] and GET metadata.",
         ),
     )
