@@ -193,7 +193,8 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
     assert aled_calls.filter(status=FollowUpStatus.DONE).count() >= 4
     assert aled_calls.filter(status=FollowUpStatus.DUE).count() == 1
     carol_checks = cases["Carol"].followups.filter(kind=FollowUpKind.CHECK_REFERRAL)
-    assert carol_checks.exclude(status=FollowUpStatus.DUE).count() == 4
+    # Her four "is it on track" calls, and those her referrals scheduled when they were sent.
+    assert carol_checks.exclude(status=FollowUpStatus.DUE).count() >= 4
     # Tess: her children are part of the case, and the support she declined is kept, with why,
     # in her words.
     tess = cases["Tess"]
