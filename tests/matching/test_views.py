@@ -376,7 +376,7 @@ def test_an_expired_referral_shows_and_the_list_offers_the_next_best(worker, cas
     from linkwell.connections import services as connection_services
     from linkwell.directory.models import ReferralRoute
 
-    friends, balance, _ = _directory()
+    friends, _, _ = _directory()
     Consent.objects.create(
         person=case.person, scope=ConsentScope.SHARE_PROVIDERS, method=ConsentMethod.VERBAL
     )
