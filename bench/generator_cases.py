@@ -639,3 +639,212 @@ def bench_case_id(worker_id) -> object:
         .values_list("id", flat=True)
         .first()
     )
+
+
+# --- Connections --------------------------------------------------------------------------------
+# Supports offered on the cases: `size` referrals (10,000 at size 10,000) over the cases, to one
+# service in twenty (500 at size 10,000; the services of whole organisations, so that a provider
+# keeps all the services of the organisations they keep), most long closed, some still going and
+# some waiting for their service's answer; a bench provider (`first_member(Role.PROVIDER)`) who
+# is staff of the organisations of `PROVIDER_SERVICES` of those services; and exactly
+# `BENCH_OPEN_CONNECTIONS` open connections on each of the bench link worker's open cases. From
+# a random source of its own, so that everything built before is what it was.
+CONNECTION_SERVICE_SHARE = 20  # one service in twenty is referred to
+PROVIDER_SERVICES = 50  # the bench provider's services (all of them referred to)
+BENCH_OPEN_CONNECTIONS = 3  # on each open case of the bench link worker
+WAITING_DAYS = 13.0  # a referral still waiting was sent within this many days (expiry: 14)
+# A referral's status and the way it went there (each step one event).
+_P, _SE, _AC, _ST, _AS = "proposed", "sent", "accepted", "started", "attended_some"
+REFERRAL_PATHS = {
+    _P: [_P],
+    _SE: [_P, _SE],
+    _AC: [_P, _SE, _AC],
+    _ST: [_P, _SE, _AC, _ST],
+    _AS: [_P, _SE, _AC, _ST, _AS],
+    "completed": [_P, _SE, _AC, _ST, _AS, "completed"],
+    "dropped_out": [_P, _SE, _AC, _ST, "dropped_out"],
+    "did_not_attend": [_P, _SE, _AC, "did_not_attend"],
+    "declined": [_P, _SE, "declined"],
+    "withdrawn": [_P, _SE, "withdrawn"],
+    "expired": [_P, _SE, "expired"],
+}
+SIGNPOST_PATHS = {"given": ["given"], "unknown": ["given", "unknown"]}
+# (status, weight) of a referral on a closed case, and on an open one (not the bench worker's).
+CLOSED_CASE_REFERRALS = [
+    ("completed", 35),
+    ("dropped_out", 12),
+    ("did_not_attend", 10),
+    ("declined", 15),
+    ("withdrawn", 10),
+    ("expired", 8),
+]
+OPEN_CASE_REFERRALS = [
+    *CLOSED_CASE_REFERRALS,
+    (_SE, 45),
+    (_AC, 15),
+    (_ST, 15),
+    (_AS, 8),
+    (_P, 5),
+]
+# The bench worker's open cases: (kind, status, weight), three different services each.
+BENCH_OPEN = [
+    ("referral", _SE, 40),
+    ("referral", _AC, 15),
+    ("referral", _ST, 15),
+    ("referral", _AS, 5),
+    ("referral", _P, 5),
+    ("signpost", "given", 15),
+    ("signpost", "unknown", 5),
+]
+CONNECTION_REASONS = {
+    "declined": "We are full until the spring; please try again then.",
+    "dropped_out": "The time no longer suits them.",
+    "withdrawn": "They found something closer to home.",
+}
+PROVIDER_STEPS = {_AC, "declined", _ST, _AS, "completed", "dropped_out", "did_not_attend"}
+
+
+def bench_provider_membership(ctx: BuildContext) -> Membership:
+    """The bench provider: the first provider built, `first_member(Role.PROVIDER)`."""
+    return next(m for m in ctx.memberships if m.role == Role.PROVIDER)
+
+
+@builder("connections")
+def build_connections(ctx: BuildContext) -> None:
+    import random
+    import time as _time
+
+    from linkwell.connections.models import Connection, ConnectionEvent
+    from linkwell.directory.models import Organization, Service
+
+    started = _time.perf_counter()
+    rng = random.Random(f"connections-{ctx.size}")
+    now = ctx.now
+
+    def new_id() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    def between(start: datetime, end: datetime) -> datetime:
+        return start + (end - start) * rng.random()
+
+    # The services referred to: whole organisations, in a random order, until there are enough.
+    by_org: dict[object, list] = {}
+    for service_id, org_id in Service.objects.order_by("pk").values_list("pk", "organization_id"):
+        by_org.setdefault(org_id, []).append(service_id)
+    orgs = sorted(by_org)
+    rng.shuffle(orgs)
+    wanted = max(PROVIDER_SERVICES, ctx.size // CONNECTION_SERVICE_SHARE)
+    referred: list = []
+    provider_orgs: list = []
+    for org_id in orgs:
+        if len(referred) >= wanted:
+            break
+        if len(referred) < PROVIDER_SERVICES:
+            provider_orgs.append(org_id)
+        referred.extend(by_org[org_id])
+    provider = bench_provider_membership(ctx).user
+    rows = Rows(now)
+    for org_id in provider_orgs:
+        rows.add(Organization.staff.through, organization_id=org_id, user_id=provider.pk)
+    provider_services = sum(len(by_org[o]) for o in provider_orgs)
+
+    bench_worker_id = bench_worker_membership(ctx).user.pk
+    cases = list(
+        Case.objects.filter(scheme=ctx.scheme)
+        .order_by("opened_at", "id")
+        .values_list("id", "status", "opened_at", "closed_at", "worker_id")
+    )
+    per_case = [0] * len(cases)
+    for n in rng.choices(range(len(cases)), k=ctx.size) if cases else []:
+        per_case[n] += 1
+
+    def connection(case, service_id, kind: str, status: str) -> None:
+        case_id, _, opened, closed, worker_id = case
+        path = (REFERRAL_PATHS if kind == "referral" else SIGNPOST_PATHS)[status]
+        end = closed or now
+        if status in (_P, _SE):  # still waiting: sent lately (or it would have expired)
+            start = max(opened, now - timedelta(days=rng.uniform(0.1, WAITING_DAYS)))
+        else:
+            start = between(opened, end)
+        times = [start, *sorted(between(start, end) for _ in path[1:])]
+        values = {}
+        if _SE in path:
+            sent_at = times[path.index(_SE)]
+            values["sent_at"] = sent_at
+            values["shared"] = ["name", "phone", "needs"]
+            if path[-1] == "expired":
+                values["reminded_at"] = between(sent_at, times[-1])
+            elif status == _SE and now - sent_at > timedelta(days=7):
+                values["reminded_at"] = sent_at + timedelta(days=7)
+            answer = next((s for s in path if s in ("accepted", "declined")), None)
+            if answer:
+                values["answered_at"] = times[path.index(answer)]
+        connection_id = new_id()
+        rows.add(
+            Connection,
+            id=connection_id,
+            case_id=case_id,
+            scheme_id=ctx.scheme.pk,
+            service_id=service_id,
+            kind=kind,
+            status=status,
+            status_reason=CONNECTION_REASONS.get(status, ""),
+            chosen_by_person=rng.random() < 0.85,
+            in_their_words=rng.choice(["", "I used to love singing.", "I want to get out more."]),
+            message="Would like to start soon; mornings are best." if kind == "referral" else "",
+            cost_to_person=rng.choices([0, 2, 5], [80, 15, 5])[0],
+            scheme_funds=rng.choices([0, 3, 10], [85, 10, 5])[0],
+            created_at=times[0],
+            created_by_id=worker_id,
+            status_changed_at=times[-1],
+            version=len(path),
+            **values,
+        )
+        previous = ""
+        for step, at in zip(path, times, strict=True):
+            # The provider answers a referral; the scheme's worker makes the other moves, and
+            # an expiry is nobody's.
+            by_id = worker_id
+            if kind == "referral" and step in PROVIDER_STEPS:
+                by_id = provider.pk
+            elif step == "expired":
+                by_id = None
+            rows.add(
+                ConnectionEvent,
+                connection_id=connection_id,
+                from_status=previous,
+                to_status=step,
+                reason=CONNECTION_REASONS.get(step, ""),
+                at=at,
+                by_id=by_id,
+            )
+            previous = step
+
+    referral_closed = [s for s, _ in CLOSED_CASE_REFERRALS]
+    closed_weights = [w for _, w in CLOSED_CASE_REFERRALS]
+    referral_open = [s for s, _ in OPEN_CASE_REFERRALS]
+    open_weights = [w for _, w in OPEN_CASE_REFERRALS]
+    bench_kinds = [(k, s) for k, s, _ in BENCH_OPEN]
+    bench_weights = [w for _, _, w in BENCH_OPEN]
+    bench_cases = 0
+    for case, count in zip(cases, per_case, strict=True):
+        on_bench_caseload = case[4] == bench_worker_id and case[1] != CaseStatus.CLOSED
+        services = rng.sample(referred, min(len(referred), count + BENCH_OPEN_CONNECTIONS))
+        for service_id in services[:count]:
+            if case[1] == CaseStatus.CLOSED or on_bench_caseload:
+                status = rng.choices(referral_closed, closed_weights)[0]
+            else:
+                status = rng.choices(referral_open, open_weights)[0]
+            connection(case, service_id, "referral", status)
+        if on_bench_caseload:
+            bench_cases += 1
+            for service_id in services[count : count + BENCH_OPEN_CONNECTIONS]:
+                kind, status = rng.choices(bench_kinds, bench_weights)[0]
+                connection(case, service_id, kind, status)
+    rows.finish()
+    progress(
+        f"  {ctx.size} referrals to {len(referred)} services; the bench provider "
+        f"({provider.email}) keeps {len(provider_orgs)} organisations, {provider_services} "
+        f"services; {BENCH_OPEN_CONNECTIONS} open connections on each of {bench_cases} open "
+        f"cases of the bench link worker ({_time.perf_counter() - started:.1f} s)"
+    )

@@ -52,6 +52,12 @@ SCENARIOS: dict[str, Scenario] = {
             "bench.scenarios.match_quality",
         ),
         Scenario(
+            "provider_inbox",
+            "GET /provider/referrals/ (all, waiting, page 3) as a provider, and /cases/ with "
+            "three open connections per case",
+            "bench.scenarios.provider_inbox",
+        ),
+        Scenario(
             "referral_import",
             "CSV import of --size N referral rows: checking the rows, then importing them (rows/s)",
             "bench.scenarios.referral_import",
