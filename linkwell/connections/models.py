@@ -139,6 +139,7 @@ class Connection(CaseChild):
             models.Index(fields=["case", "status"]),
             models.Index(fields=["service", "status", "sent_at"]),
             models.Index(fields=["scheme", "status", "sent_at"]),
+            models.Index(fields=["scheme", "service", "status", "sent_at"]),
         ]
 
     def __str__(self):

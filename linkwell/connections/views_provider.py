@@ -72,7 +72,14 @@ def _inbox_page(request, *, capacity_form=None, status=200):
             "filters": filters,
             "query": params.urlencode(),
             "here": request.get_full_path(),
-            "capacity_forms": _capacity_forms(inbox.services, capacity_form),
+            # The places forms only when asked for (or to show an error in one): rendering a
+            # form for each of a provider's services on every inbox page was half its cost.
+            "capacity_forms": (
+                _capacity_forms(inbox.services, capacity_form)
+                if capacity_form is not None or request.GET.get("places")
+                else []
+            ),
+            "places_url": f"{reverse('provider_inbox:inbox')}?places=1#places",
             "form": capacity_form,
             "crumbs": _crumbs(),
         },

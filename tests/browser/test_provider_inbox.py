@@ -83,7 +83,8 @@ def test_the_inbox_by_keyboard_with_and_without_errors(page, live_server, settin
     expect(page.get_by_text("now 'Declined by the service'")).to_be_visible()
     assert Connection.objects.get(pk=aled.pk).status_reason == "Out of our area"
 
-    # The capacity update, with an error.
+    # The capacity update (asked for from the inbox), with an error.
+    page.get_by_test_id("places-link").click()
     page.get_by_label("Typical wait, in weeks").fill("-3")
     page.get_by_role("button", name=re.compile(r"^Update places\s+for Art group$")).click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("cannot be less than 0 weeks")

@@ -384,3 +384,11 @@ def test_capacity_of_another_organisations_service_is_404(client):
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.capacity == Capacity.OPEN
+
+
+def test_the_places_forms_show_only_when_asked_for(client, art):
+    plain = client.get(reverse("provider_inbox:inbox"))
+    assert plain.context["capacity_forms"] == []
+    assert 'data-testid="places-link"' in plain.content.decode()
+    asked = client.get(reverse("provider_inbox:inbox"), {"places": "1"})
+    assert [service.pk for service, _ in asked.context["capacity_forms"]] == [art.pk]
