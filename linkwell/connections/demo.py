@@ -88,6 +88,8 @@ def _connect(case: Case, service: Service, by, at: datetime, index: int, now, wo
     path = PATHS[index % len(PATHS)]
     if kind == Kind.REFERRAL and not path:
         at = now - timedelta(days=WAITING_DAYS[index % len(WAITING_DAYS)])
+    # Never before the case opened (when the person agreed to share with services).
+    at = min(max(at, case.opened_at + timedelta(hours=1)), now - timedelta(minutes=5))
     try:
         connection = services.connection_offer(
             case=case,
