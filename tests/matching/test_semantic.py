@@ -40,12 +40,21 @@ def test_cosine_refuses_vectors_of_different_sizes():
         semantic.cosine(pack(1, 0), pack(1, 0, 0))
 
 
-@pytest.mark.parametrize("with_numpy", [True, False])
+@pytest.mark.parametrize(
+    "with_numpy",
+    [
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                semantic._numpy() is None, reason="numpy comes with the semantic extra"
+            ),
+        ),
+        False,
+    ],
+)
 def test_cosine_many_matches_cosine(monkeypatch, with_numpy):
     if not with_numpy:
         monkeypatch.setattr(semantic, "_numpy", lambda: None)
-    elif semantic._numpy() is None:
-        pytest.skip("numpy is not installed")
     query = pack(3, 1, 2, 0.5)
     docs = [pack(3, 1, 2, 0.5), pack(-1, 2, 0, 1), pack(0, 0, 1, 0), pack(1, 1, 1, 1)]
     scores = semantic.cosine_many(query, docs)
