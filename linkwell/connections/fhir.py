@@ -26,7 +26,12 @@ from fhir.resources.R4B.task import Task
 from linkwell.casework.selectors import cases_for
 from linkwell.connections import states
 from linkwell.connections.models import Connection
-from linkwell.connections.selectors import HIDDEN_PERSON, provider_connections
+from linkwell.connections.selectors import (
+    HIDDEN_PERSON,
+    needs_for_referral,
+    provider_connections,
+    service_need_areas,
+)
 from linkwell.connections.services import ConnectionChanged, connection_move
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS
@@ -254,7 +259,8 @@ def _needs(connection: Connection) -> list[str]:
     needs = getattr(connection.case, "shared_needs", None)
     if needs is None:
         needs = connection.case.needs.filter(severity__gt=0).select_related("area")
-    return sorted({n.area.name for n in needs})
+    areas = service_need_areas([connection.service_id]).get(connection.service_id, set())
+    return needs_for_referral(needs, areas)
 
 
 def task(connection: Connection, *, for_provider: bool = False) -> dict:

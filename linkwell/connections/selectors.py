@@ -22,7 +22,7 @@ from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, require
-from linkwell.directory.models import Organization, Service
+from linkwell.directory.models import Attribute, Organization, Service
 
 ACTIONS.update({"connection.provider_inbox_viewed": "Read the referrals sent to their services"})
 
@@ -147,7 +147,25 @@ def provider_moves(connection: Connection) -> list[tuple[str, str, bool]]:
     ]
 
 
-def inbox_row(connection: Connection, *, now: datetime | None = None) -> InboxRow:
+def service_need_areas(service_ids) -> dict:
+    """The need areas each service helps with (service id to a set of term ids): one query."""
+    found: dict = {}
+    for link_id, term_id in Attribute.objects.filter(
+        link_entity="service", link_id__in=list(service_ids)
+    ).values_list("link_id", "taxonomy_term_id"):
+        found.setdefault(link_id, set()).add(term_id)
+    return found
+
+
+def needs_for_referral(needs, areas: set) -> list[str]:
+    """The needs a referral shares with the service: those of the person's needs the service
+    helps with, never all of them (a choir need not know about debt)."""
+    return sorted({n.area.name for n in needs if n.area_id in areas})
+
+
+def inbox_row(
+    connection: Connection, *, now: datetime | None = None, areas: set | None = None
+) -> InboxRow:
     shared = set(connection.shared or [])
     person = connection.case.person
     visible = connection.status not in HIDDEN_PERSON
@@ -155,7 +173,9 @@ def inbox_row(connection: Connection, *, now: datetime | None = None) -> InboxRo
     if connection.sent_at is not None:
         until = connection.answered_at or now or timezone.now()
         days = max(0, (timezone.localdate(until) - timezone.localdate(connection.sent_at)).days)
-    needs = getattr(connection.case, "shared_needs", [])
+    if areas is None:
+        areas = service_need_areas([connection.service_id]).get(connection.service_id, set())
+    needs = needs_for_referral(getattr(connection.case, "shared_needs", []), areas)
     return InboxRow(
         connection=connection,
         service=connection.service,
@@ -165,7 +185,7 @@ def inbox_row(connection: Connection, *, now: datetime | None = None) -> InboxRo
         name=person.full_name if visible and "name" in shared else "",
         phone=person.phone_display if visible and "phone" in shared else "",
         email=person.email if visible and "email" in shared else "",
-        needs=[n.area.name for n in needs] if visible and "needs" in shared else [],
+        needs=needs if visible and "needs" in shared else [],
         message=connection.message,
         status=connection.status,
         status_label=connection.get_status_display(),
@@ -201,7 +221,8 @@ def provider_inbox(
         qs = qs.filter(service_id=service_id)
     result = Paginator(qs, INBOX_PAGE_SIZE).get_page(page)
     now = timezone.now()
-    rows = [inbox_row(c, now=now) for c in result.object_list]
+    areas = service_need_areas({c.service_id for c in result.object_list})
+    rows = [inbox_row(c, now=now, areas=areas.get(c.service_id, set())) for c in result.object_list]
     log_action(
         membership.user,
         "connection.provider_inbox_viewed",

@@ -392,3 +392,13 @@ def test_the_places_forms_show_only_when_asked_for(client, art):
     assert 'data-testid="places-link"' in plain.content.decode()
     asked = client.get(reverse("provider_inbox:inbox"), {"places": "1"})
     assert [service.pk for service, _ in asked.context["capacity_forms"]] == [art.pk]
+
+
+def test_only_the_needs_the_service_helps_with_are_shared(client, case, art, worker):
+    # The art group is listed for loneliness only: the person's debt is none of its business.
+    Need.objects.create(case=case, area=default_term("loneliness"), severity=2)
+    Need.objects.create(case=case, area=default_term("money-debt"), severity=3)
+    _sent(case, art, worker)
+    rows = client.get(INBOX).context["rows"]
+    assert [row.needs for row in rows] == [["Loneliness and isolation"]]
+    assert "Money and debt" not in client.get(INBOX).content.decode()
