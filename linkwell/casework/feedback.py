@@ -13,23 +13,34 @@ from linkwell.referrals.feedback import referrer_address, send_to_referrer
 from linkwell.referrals.states import SNOMED_LABELS
 
 
-def closing_message(case: Case) -> notify.Message:
-    """A short letter: who, that the work has ended, why, and the code for the GP record. No
-    notes, needs or goals: those stay with the scheme."""
+def _letter(case: Case, *, what: str, extra: list[str], subject: str, reference: str):
+    """A short letter to the referrer about the person they referred: who, what happened, the
+    code for the GP record and where to sign in. No notes, needs or goals: those stay with the
+    scheme."""
     referral = case.referral
-    reason = ClosingReason(case.closing_reason).label.lower()
     lines = [
         f"{case.person.full_name}, whom you referred to {case.scheme.name} on "
-        f"{referral.received_at:%-d %B %Y}, has finished working with our link worker "
-        f"({case.closed_at:%-d %B %Y}).",
-        f"Outcome: {reason}.",
+        f"{referral.received_at:%-d %B %Y}, {what}",
+        *extra,
         f"SNOMED CT: {SNOMED_REFERRED} {SNOMED_LABELS[SNOMED_REFERRED]}",
         f"Sign in to see your referrals: {settings.LINKWELL_BASE_URL}/referrals/sent/",
     ]
     return notify.Message(
         to_email=referrer_address(referral),
-        subject=f"Social prescribing: support for {case.person.given_name} has ended",
+        subject=subject,
         body="\n\n".join(lines),
+        reference=reference,
+    )
+
+
+def closing_message(case: Case) -> notify.Message:
+    """That the work has ended, and why."""
+    reason = ClosingReason(case.closing_reason).label.lower()
+    return _letter(
+        case,
+        what=f"has finished working with our link worker ({case.closed_at:%-d %B %Y}).",
+        extra=[f"Outcome: {reason}."],
+        subject=f"Social prescribing: support for {case.person.given_name} has ended",
         reference=f"case-{case.pk}",
     )
 
@@ -60,17 +71,11 @@ def tell_referrer_closed(*, case_id) -> bool:
 def plan_message(case: Case) -> notify.Message:
     """The plan is agreed: the person has chosen their first support. Nothing of what the plan
     holds is shared."""
-    referral = case.referral
-    lines = [
-        f"{case.person.full_name}, whom you referred to {case.scheme.name} on "
-        f"{referral.received_at:%-d %B %Y}, has agreed a plan of support with our link worker.",
-        f"SNOMED CT: {SNOMED_REFERRED} {SNOMED_LABELS[SNOMED_REFERRED]}",
-        f"Sign in to see your referrals: {settings.LINKWELL_BASE_URL}/referrals/sent/",
-    ]
-    return notify.Message(
-        to_email=referrer_address(referral),
+    return _letter(
+        case,
+        what="has agreed a plan of support with our link worker.",
+        extra=[],
         subject=f"Social prescribing: a plan agreed with {case.person.given_name}",
-        body="\n\n".join(lines),
         reference=f"case-plan-{case.pk}",
     )
 
