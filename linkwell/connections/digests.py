@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from linkwell import notify
 from linkwell.connections.models import Connection
-from linkwell.connections.nudges import PROVIDER_INBOX
+from linkwell.connections.nudges import PROVIDER_INBOX, send_or_why
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import User
@@ -82,15 +82,14 @@ def digests_send(*, dry_run: bool = False) -> DigestReport:
             ),
             reference=f"provider-digest-{user.pk}",
         )
-        try:
-            notify.send(message)
-        except notify.NotifyError as error:
-            report.failures.append(error.message)
+        failed = send_or_why(message)
+        if failed:
+            report.failures.append(failed)
             log_action(
                 None,
                 "connection.provider_digest_not_sent",
                 user,
-                {"reason": error.message},
+                {"reason": failed},
                 actor_label="Linkwell",
             )
             continue

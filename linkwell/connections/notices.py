@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from linkwell import notify
 from linkwell.connections.models import Connection
-from linkwell.connections.nudges import PROVIDER_INBOX, provider_address
+from linkwell.connections.nudges import PROVIDER_INBOX, provider_address, send_or_why
 from linkwell.connections.provider_links import provider_link_send
 from linkwell.connections.states import Status
 from linkwell.core.audit import ACTIONS, log_action
@@ -40,27 +40,26 @@ def tell_provider(*, connection_id) -> str:
         return provider_link_send(connection=connection, sent_to=address)
     inbox = settings.LINKWELL_BASE_URL + reverse(PROVIDER_INBOX)
     for email in staff:
-        try:
-            notify.send(
-                notify.Message(
-                    to_email=email,
-                    subject=f"A new referral to {connection.service.name}",
-                    body=(
-                        f"{connection.case.scheme.name} has referred someone to "
-                        f"{connection.service.name}. Please accept or decline it: {inbox}"
-                    ),
-                    reference=f"connection-sent-{connection.pk}",
-                )
+        failed = send_or_why(
+            notify.Message(
+                to_email=email,
+                subject=f"A new referral to {connection.service.name}",
+                body=(
+                    f"{connection.case.scheme.name} has referred someone to "
+                    f"{connection.service.name}. Please accept or decline it: {inbox}"
+                ),
+                reference=f"connection-sent-{connection.pk}",
             )
-        except notify.NotifyError as error:
+        )
+        if failed:
             log_action(
                 None,
                 "connection.provider_not_reminded",
                 connection,
-                {"reason": error.message},
+                {"reason": failed},
                 actor_label="Linkwell",
             )
-            return error.message
+            return failed
     log_action(
         None, "connection.provider_told", connection, {"to": len(staff)}, actor_label="Linkwell"
     )

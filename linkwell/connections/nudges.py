@@ -69,7 +69,7 @@ class NudgeReport:
         )
 
 
-def _send(message: notify.Message) -> str | None:
+def send_or_why(message: notify.Message) -> str | None:
     """Send; the reason it failed, or None."""
     try:
         notify.send(message)
@@ -149,7 +149,7 @@ def _remind(connection: Connection, now, report: NudgeReport, dry_run: bool) -> 
     if dry_run:
         report.reminded += 1
         return
-    failed = _send(_reminder(connection, to))
+    failed = send_or_why(_reminder(connection, to))
     if failed:
         report.not_reminded += 1
         report.failures.append(failed)
@@ -182,7 +182,7 @@ def _expire(connection: Connection, days: int, now, report: NudgeReport, dry_run
     worker = connection.case.worker
     if worker is None or not worker.email:
         return
-    failed = _send(_expired_notice(connection, days))
+    failed = send_or_why(_expired_notice(connection, days))
     if failed:
         report.failures.append(failed)
         logger.warning("Could not tell the link worker a referral expired: %s", failed)
