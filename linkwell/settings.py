@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "linkwell.casework",
     "linkwell.matching",
     "linkwell.connections",
+    "linkwell.notify",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +272,16 @@ NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
 NOTIFY_EMAIL_TEMPLATE_ID = env.str("NOTIFY_EMAIL_TEMPLATE_ID", default="")
 NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+# A GOV.UK Notify template per kind of message, e.g.
+# NOTIFY_TEMPLATES="connection.provider_link=<id>,connection.provider_reminder=<id>"
+# (the kinds and the fields each template may use are in docs/notifications.md).
+NOTIFY_TEMPLATES = env.dict("NOTIFY_TEMPLATES", default={})
+# The outbox: how long to wait before each retry of a message that failed for a reason that
+# may pass (Notify down or busy), in seconds. One more attempt than there are delays.
+NOTIFY_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in env.list("NOTIFY_RETRY_DELAYS", default=["60", "300", "1800", "7200"])
+]
 NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10.0)
 
 # The address people use to reach this server, for links in emails.

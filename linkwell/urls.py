@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/", include("linkwell.connections.urls_case")),
     path("", include("linkwell.matching.urls")),
     path("connections/", include("linkwell.connections.urls_reports")),
+    path("messages/", include("linkwell.notify.urls")),
     path("fhir/", include("linkwell.referrals.fhir.urls")),
     path("", include("linkwell.core.urls")),
 ]

@@ -1,11 +1,13 @@
 """The weekly digest for providers (`manage.py send_provider_digests`, run once a week): each
 provider user who keeps an organisation's listings gets one email counting the referrals to
 their services waiting for an answer and those under way, with a link to their inbox. It names
-nobody: the people are behind the sign-in. Every digest sent or not is audited."""
+nobody: the people are behind the sign-in. Digests go through the outbox (sent in the background
+and retried). A digest belongs to no scheme, so one that cannot be delivered is audited and
+listed in the site administration's outbox rather than on a scheme's "Messages not sent"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -13,10 +15,11 @@ from django.urls import reverse
 
 from linkwell import notify
 from linkwell.connections.models import Connection
-from linkwell.connections.nudges import PROVIDER_INBOX, send_or_why
+from linkwell.connections.nudges import PROVIDER_INBOX
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import User
+from linkwell.notify.outbox import message_queue
 
 ACTIONS.update(
     {
@@ -30,7 +33,6 @@ UNDER_WAY = (Status.ACCEPTED, Status.STARTED, Status.ATTENDED_SOME)
 @dataclass
 class DigestReport:
     sent: int = 0
-    failures: list[str] = field(default_factory=list)
 
 
 def provider_counts():
@@ -72,6 +74,12 @@ def digests_send(*, dry_run: bool = False) -> DigestReport:
             report.sent += 1
             continue
         message = notify.Message(
+            kind="connection.provider_digest",
+            personalisation={
+                "waiting": str(user.waiting),
+                "under_way": str(user.under_way),
+                "link": inbox,
+            },
             to_email=user.email,
             subject=f"Referrals this week: {user.waiting} waiting for your answer",
             body=(
@@ -82,14 +90,14 @@ def digests_send(*, dry_run: bool = False) -> DigestReport:
             ),
             reference=f"provider-digest-{user.pk}",
         )
-        failed = send_or_why(message)
-        if failed:
-            report.failures.append(failed)
+        try:
+            message_queue(message, about=user, sender=None)
+        except ValueError as error:
             log_action(
                 None,
                 "connection.provider_digest_not_sent",
                 user,
-                {"reason": failed},
+                {"reason": str(error)},
                 actor_label="Linkwell",
             )
             continue

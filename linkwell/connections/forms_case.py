@@ -54,6 +54,18 @@ class OfferForm(NHSUKFormMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    chosen_by_person = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="The person chose this themselves",
+        help_text="Untick if it was chosen for them, for example by a carer or by you.",
+    )
+    in_their_words = forms.CharField(
+        label="Why they chose it, in their words (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     cost_to_person = _money("Cost to the person, in pounds (optional)")
     scheme_funds = _money("Paid by the scheme, in pounds (optional)")
     waiting_list_ok = forms.BooleanField(

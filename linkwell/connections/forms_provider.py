@@ -62,6 +62,7 @@ CAPACITY_CHOICES = [
     (Capacity.OPEN, "Open: taking people now"),
     (Capacity.WAITING_LIST, "Waiting list"),
     (Capacity.FULL, "Full: not taking people"),
+    (Capacity.PAUSED, "Paused: not running for now (a break, or no staff)"),
 ]
 
 

@@ -6,20 +6,23 @@
 2. A referral still unanswered after the scheme's number of days (default 14) expires, and its
    link worker is told by email, with a link to find another service for the person. The email
    names nobody: the name is behind the sign-in.
-Every nudge sent or not sent is audited with the reason; a failed send does not stop the run.
+Nudges go through the outbox (`linkwell.notify.outbox`): sent in the background and retried; one
+that cannot be delivered is shown to the case's link worker. Every nudge is audited.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from linkwell import notify
+from linkwell.connections.messages import queue_about
 from linkwell.connections.models import Connection
 from linkwell.connections.services import connection_move, rules_for
 from linkwell.connections.states import Kind, Status
@@ -60,22 +63,12 @@ class NudgeReport:
     not_reminded: int = 0
     expired: int = 0
     told: int = 0
-    failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
-            f"Reminded {self.reminded} services ({self.not_reminded} could not be); "
-            f"{self.expired} referrals expired, {self.told} link workers told."
+            f"Queued reminders to {self.reminded} services ({self.not_reminded} could not be "
+            f"reminded); {self.expired} referrals expired, {self.told} link workers told."
         )
-
-
-def send_or_why(message: notify.Message) -> str | None:
-    """Send; the reason it failed, or None."""
-    try:
-        notify.send(message)
-    except notify.NotifyError as error:
-        return error.message
-    return None
 
 
 def _reminder(connection: Connection, to: str) -> notify.Message:
@@ -91,6 +84,12 @@ def _reminder(connection: Connection, to: str) -> notify.Message:
             "will be offered another service."
         ),
         reference=f"connection-reminder-{connection.pk}",
+        kind="connection.provider_reminder",
+        personalisation={
+            "service": connection.service.name,
+            "sent_on": f"{sent:%A} {sent.day} {sent:%B}",
+            "link": inbox,
+        },
     )
 
 
@@ -104,6 +103,8 @@ def _expired_notice(connection: Connection, days: int) -> notify.Message:
             f"and has expired. Find another service with the person: {link}"
         ),
         reference=f"connection-expired-{connection.pk}",
+        kind="connection.expired",
+        personalisation={"service": connection.service.name, "days": str(days), "link": link},
     )
 
 
@@ -149,19 +150,10 @@ def _remind(connection: Connection, now, report: NudgeReport, dry_run: bool) -> 
     if dry_run:
         report.reminded += 1
         return
-    failed = send_or_why(_reminder(connection, to))
-    if failed:
-        report.not_reminded += 1
-        report.failures.append(failed)
-        log_action(
-            None,
-            "connection.provider_not_reminded",
-            connection,
-            {"reason": failed},
-            actor_label="Linkwell",
-        )
-        return
-    Connection.objects.filter(pk=connection.pk).update(reminded_at=now)
+    with transaction.atomic():
+        # Sent for the case's link worker: they see it if it cannot be delivered.
+        queue_about(connection, _reminder(connection, to), sender=connection.case.worker)
+        Connection.objects.filter(pk=connection.pk).update(reminded_at=now)
     report.reminded += 1
     log_action(None, "connection.provider_reminded", connection, actor_label="Linkwell")
 
@@ -170,6 +162,11 @@ def _expire(connection: Connection, days: int, now, report: NudgeReport, dry_run
     report.expired += 1
     if dry_run:
         return
+    with transaction.atomic():
+        _expire_now(connection, days, now, report)
+
+
+def _expire_now(connection: Connection, days: int, now, report: NudgeReport) -> None:
     connection_move(
         connection=connection,
         to=Status.EXPIRED,
@@ -182,10 +179,6 @@ def _expire(connection: Connection, days: int, now, report: NudgeReport, dry_run
     worker = connection.case.worker
     if worker is None or not worker.email:
         return
-    failed = send_or_why(_expired_notice(connection, days))
-    if failed:
-        report.failures.append(failed)
-        logger.warning("Could not tell the link worker a referral expired: %s", failed)
-        return
+    queue_about(connection, _expired_notice(connection, days), sender=worker)
     report.told += 1
     log_action(None, "connection.worker_told", connection, actor_label="Linkwell")

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from linkwell import notify
 from linkwell.casework.models import Need
+from linkwell.connections.messages import queue_about
 from linkwell.connections.models import Connection, ProviderLink
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
@@ -35,7 +36,7 @@ logger = logging.getLogger("linkwell.connections")
 ACTIONS.update(
     {
         "connection.link_created": "Made an email link for a provider to answer a referral",
-        "connection.link_sent": "Emailed a provider a link to answer a referral",
+        "connection.link_sent": "Queued an email link for a provider to answer a referral",
         "connection.link_not_sent": "An email link to a provider could not be sent",
         "connection.link_viewed": "A provider opened a referral by its email link",
     }
@@ -122,38 +123,55 @@ def _message(connection: Connection, secret: str, sent_to: str, expires_at) -> n
         subject=f"A referral to {service} from {scheme}",
         body=body,
         reference=f"provider-link-{connection.pk}",
+        kind="connection.provider_link",
+        personalisation={
+            "scheme": scheme,
+            "service": service,
+            "link": provider_link_url(secret),
+            "until": until,
+        },
     )
 
 
-def provider_link_send(*, connection: Connection, sent_to: str, days: int = 14, by=None) -> str:
-    """Make a link and email it to the provider. Outside any transaction (one call to the
-    message backend). Returns "" when sent, else why not (audited; the caller shows it)."""
-    secret = provider_link_create(connection=connection, sent_to=sent_to, days=days, by=by)
-    link = ProviderLink.objects.get(digest=digest(secret))
-    scheme = connection.case.scheme
-    label = "" if getattr(by, "is_authenticated", False) else "Linkwell"
-    try:
-        notify.send(_message(connection, secret, link.sent_to, link.expires_at))
-    except (notify.NotifyError, ValueError) as error:
-        text = getattr(error, "message", str(error))[:300]
+def provider_link_send(
+    *, connection: Connection, sent_to: str, days: int = 14, by=None, sender=None
+) -> str:
+    """Make a link and queue the email that carries it (the outbox sends it in the background,
+    tries again if Notify is down, and wipes the link from the stored message once it ends).
+    `sender` is who sees the email on their "not sent" list if it fails (default `by`).
+    Returns "" when queued, else why not (audited; the caller shows it)."""
+    with transaction.atomic():
+        secret = provider_link_create(connection=connection, sent_to=sent_to, days=days, by=by)
+        link = ProviderLink.objects.get(digest=digest(secret))
+        scheme = connection.case.scheme
+        label = "" if getattr(by, "is_authenticated", False) else "Linkwell"
+        try:
+            queue_about(
+                connection,
+                _message(connection, secret, link.sent_to, link.expires_at),
+                sender=sender or by,
+                secret=True,
+            )
+        except ValueError as error:
+            text = str(error)[:300]
+            log_action(
+                by,
+                "connection.link_not_sent",
+                connection,
+                {"to": link.sent_to, "error": text},
+                scheme=scheme,
+                actor_label=label,
+            )
+            logger.warning("Provider link for %s not sent: %s", connection.pk, text)
+            return text
         log_action(
             by,
-            "connection.link_not_sent",
+            "connection.link_sent",
             connection,
-            {"to": link.sent_to, "error": text},
+            {"to": link.sent_to},
             scheme=scheme,
             actor_label=label,
         )
-        logger.warning("Provider link for %s not sent: %s", connection.pk, text)
-        return text
-    log_action(
-        by,
-        "connection.link_sent",
-        connection,
-        {"to": link.sent_to},
-        scheme=scheme,
-        actor_label=label,
-    )
     return ""
 
 

@@ -5,6 +5,7 @@ the provider. Each write is one transaction on a locked row, checks the move aga
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -206,6 +207,69 @@ def shared_with_provider(case: Case) -> list[str]:
     return shared
 
 
+@dataclass(frozen=True)
+class Offer:
+    """One support to offer in `connection_offer_many`."""
+
+    service: Service
+    kind: str
+    message: str = ""
+    cost_to_person: Decimal | int = 0
+    scheme_funds: Decimal | int = 0
+    waiting_list_ok: bool = False
+    chosen_by_person: bool = True
+    in_their_words: str = ""
+
+
+class OffersRefused(ApplicationError):
+    """Some of several offers were refused, so none was made. `refused` pairs each refused
+    offer's position in the list with the reason."""
+
+    def __init__(self, refused: list[tuple[int, ApplicationError]]):
+        super().__init__(
+            "connection_offers_refused",
+            "; ".join(error.message for _, error in refused),
+            status=max(error.status for _, error in refused),
+        )
+        self.refused = refused
+
+
+@transaction.atomic
+def connection_offer_many(*, case: Case, offers: list[Offer], by) -> list[Connection]:
+    """Offer several supports at once, sending each referral: all or nothing. When any offer is
+    refused, nothing is kept (no connection, event, follow-up, message or audit entry) and
+    OffersRefused names every refusal, not just the first."""
+    if not offers:
+        raise ApplicationError(
+            "connection_offers_empty", "Choose at least one service to refer to or signpost."
+        )
+    made, refused = [], []
+    for index, offer in enumerate(offers):
+        try:
+            with transaction.atomic():
+                connection = connection_offer(
+                    case=case,
+                    service=offer.service,
+                    kind=offer.kind,
+                    by=by,
+                    chosen_by_person=offer.chosen_by_person,
+                    in_their_words=offer.in_their_words,
+                    message=offer.message if offer.kind == Kind.REFERRAL else "",
+                    cost_to_person=offer.cost_to_person or 0,
+                    scheme_funds=offer.scheme_funds or 0,
+                    waiting_list_ok=offer.waiting_list_ok,
+                )
+                if offer.kind == Kind.REFERRAL:
+                    connection = connection_send(connection=connection, by=by)
+        except ApplicationError as error:
+            refused.append((index, error))
+        else:
+            made.append(connection)
+    if refused:
+        raise OffersRefused(refused)
+    return made
+
+
 def _locked(connection: Connection) -> Connection:
     return (
         Connection.objects.select_for_update()
@@ -264,11 +328,27 @@ def connection_send(*, connection: Connection, by, at: datetime | None = None) -
         {"service": str(connection.service_id), "shared": connection.shared},
     )
     if at is None:  # a referral sent now (not one recorded as sent earlier) tells the service
-        from linkwell.connections.tasks import notify_provider_of_referral
+        from linkwell.connections.notices import tell_provider
 
-        sent_id = str(connection.pk)
-        transaction.on_commit(lambda: notify_provider_of_referral.enqueue(sent_id))
+        connection.not_told = tell_provider(connection=connection, by=by)
     return connection
+
+
+@transaction.atomic
+def connection_tell_provider(*, connection: Connection, by) -> str:
+    """Tell the service again about a referral waiting for its answer (after a message that
+    could not be sent): a new note to its staff, or a new private link. Returns "" when
+    queued, else why the service cannot be told."""
+    connection = _locked(connection)
+    if connection.kind != Kind.REFERRAL or connection.status != Status.SENT:
+        raise ApplicationError(
+            "connection_not_waiting",
+            "Only a referral waiting for the service's answer can be sent to it again.",
+            status=409,
+        )
+    from linkwell.connections.notices import tell_provider
+
+    return tell_provider(connection=connection, by=by)
 
 
 @transaction.atomic

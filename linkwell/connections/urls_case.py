@@ -10,4 +10,9 @@ urlpatterns = [
     path("<uuid:case_id>/connections/new/", views.new, name="new"),
     path("<uuid:case_id>/connections/<uuid:connection_id>/", views.detail, name="detail"),
     path("<uuid:case_id>/connections/<uuid:connection_id>/move/", views.move, name="move"),
+    path(
+        "<uuid:case_id>/connections/<uuid:connection_id>/tell-provider/",
+        views.tell_provider,
+        name="tell_provider",
+    ),
 ]

@@ -6,7 +6,6 @@ the worker saw, so a race changes nothing and says so."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from linkwell.connections.states import Kind, Status
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm
+from linkwell.notify.selectors import messages_about
 
 CLOSED = "This case is closed. Reopen it first if you need to change it."
 OFFER_FIELDS = ("include", "kind", "message", "cost_to_person", "scheme_funds", "waiting_list_ok")
@@ -45,9 +45,11 @@ def _carried(data, service, preselect: dict) -> dict:
     prefix = f"s-{service.pk}-"
     initial = {
         name: data.get(prefix + name)
-        for name in ("kind", "message", "cost_to_person", "scheme_funds")
+        for name in ("kind", "message", "in_their_words", "cost_to_person", "scheme_funds")
         if data.get(prefix + name) not in (None, "")
     }
+    if data.get(prefix + "kind"):  # the form was on the page before: keep the box as it was
+        initial["chosen_by_person"] = bool(data.get(prefix + "chosen_by_person"))
     initial["include"] = bool(data.get(prefix + "include"))
     initial["waiting_list_ok"] = bool(data.get(prefix + "waiting_list_ok"))
     if str(service.pk) in preselect:
@@ -70,36 +72,25 @@ def _refused(form: OfferForm, error: ApplicationError) -> None:
 
 
 def _offer_all(case, chosen: list[OfferForm], by):
-    """Offer every chosen service, sending the referrals, in ONE transaction: when any one is
-    refused, nothing is kept (no connection, event, follow-up or audit entry) and each refusal
-    is returned with its form."""
-    made, refused = [], []
-    with transaction.atomic():
-        for form in chosen:
-            data = form.cleaned_data
-            kind = data["kind"]
-            try:
-                with transaction.atomic():
-                    connection = services.connection_offer(
-                        case=case,
-                        service=form.service,
-                        kind=kind,
-                        by=by,
-                        message=data["message"] if kind == Kind.REFERRAL else "",
-                        cost_to_person=data["cost_to_person"] or 0,
-                        scheme_funds=data["scheme_funds"] or 0,
-                        waiting_list_ok=bool(data.get("waiting_list_ok")),
-                    )
-                    if kind == Kind.REFERRAL:
-                        connection = services.connection_send(connection=connection, by=by)
-            except ApplicationError as error:
-                refused.append((form, error))
-            else:
-                made.append(connection)
-        if refused:
-            transaction.set_rollback(True)
-            return [], refused
-    return made, []
+    """Offer every chosen service (all or nothing); returns what was made, or each refusal
+    with its form."""
+    offers = [
+        services.Offer(
+            service=form.service,
+            kind=form.cleaned_data["kind"],
+            message=form.cleaned_data["message"],
+            cost_to_person=form.cleaned_data["cost_to_person"] or 0,
+            scheme_funds=form.cleaned_data["scheme_funds"] or 0,
+            waiting_list_ok=bool(form.cleaned_data.get("waiting_list_ok")),
+            chosen_by_person=bool(form.cleaned_data.get("chosen_by_person")),
+            in_their_words=form.cleaned_data.get("in_their_words") or "",
+        )
+        for form in chosen
+    ]
+    try:
+        return services.connection_offer_many(case=case, offers=offers, by=by), []
+    except services.OffersRefused as refusal:
+        return [], [(chosen[index], error) for index, error in refusal.refused]
 
 
 def _done_message(made) -> str:
@@ -202,6 +193,8 @@ def _detail_context(request, case, connection, **extra) -> dict:
         "crumbs": case_crumbs(case),
         "case_url": case_url(case, "supports-offered"),
         "move_url": reverse("case_connections:move", args=[case.pk, connection.pk]),
+        "outgoing": messages_about(connection),
+        "retell_url": reverse("case_connections:tell_provider", args=[case.pk, connection.pk]),
         **extra,
     }
 
@@ -213,6 +206,24 @@ def detail(request, case_id, connection_id):
     case = _case(request, case_id)
     connection = connection_of(case, connection_id)
     return render(request, "connections/detail.html", _detail_context(request, case, connection))
+
+
+@require_POST
+@scheme_view(Perm.CASELOAD)
+def tell_provider(request, case_id, connection_id):
+    """Tell the service again about a referral waiting for its answer."""
+    case = _case(request, case_id)
+    connection = connection_of(case, connection_id)
+    try:
+        why_not = services.connection_tell_provider(connection=connection, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        if why_not:
+            messages.error(request, f"{connection.service.name} could not be told: {why_not}.")
+        else:
+            messages.success(request, f"{connection.service.name} will be told again.")
+    return redirect("case_connections:detail", case.pk, connection.pk)
 
 
 MOVED = {

@@ -5,14 +5,19 @@
 - `log` (the default): written to the console log, for development and the demo; nothing
   leaves the machine. It takes emails and text messages.
 - `email`: Django's email backend (EMAIL_URL). It cannot send text messages and says so.
-- `govuk_notify`: GOV.UK Notify, for email and SMS, through one generic template per channel
-  that takes `subject` and `body` (NOTIFY_API_KEY, NOTIFY_BASE_URL, NOTIFY_EMAIL_TEMPLATE_ID,
-  NOTIFY_SMS_TEMPLATE_ID).
+- `govuk_notify`: GOV.UK Notify, for email and SMS (NOTIFY_API_KEY, NOTIFY_BASE_URL). A message
+  of a kind named in NOTIFY_TEMPLATES uses that template; any other uses the generic template of
+  its channel (NOTIFY_EMAIL_TEMPLATE_ID, NOTIFY_SMS_TEMPLATE_ID). Every template is given
+  `subject`, `body` and the message's own fields (`personalisation`) to place as it likes.
 - `memory`: kept in `linkwell.notify.backends.outbox`, for tests.
 
 A message goes either to an email address (`to_email`) or to a mobile number in +44 form
 (`to_phone`, sent as a text message). A backend that cannot deliver raises `NotifyError` with a
-message a person can act on; the caller records it.
+message a person can act on, and says whether trying again later may work (`temporary`).
+
+`send` delivers at once and is for messages a person is waiting on. Anything sent on someone's
+behalf in the background goes through the outbox (`linkwell.notify.outbox`): it is stored, sent
+by a background task, retried when the failure is temporary, and a failure stays visible.
 """
 
 from dataclasses import dataclass, field
@@ -29,10 +34,15 @@ class Channel:
 class NotifyError(Exception):
     """A message could not be sent. `message` says why, in words for the staff who read it."""
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, temporary: bool | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        # Trying again later may work: the service was down, busy or unreachable. A refusal
+        # (a bad address, a wrong key, a missing setting) is not temporary.
+        if temporary is None:
+            temporary = status is not None and (status >= 500 or status == 429)
+        self.temporary = temporary
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class Message:
     to_phone: str = ""
     # "email" or "sms"; worked out from the address when not given.
     channel: str = ""
+    # What the message is, e.g. "connection.provider_link": picks its GOV.UK Notify template.
+    kind: str = ""
+    # The message's own fields (service name, link, date...) for a template of its kind.
+    personalisation: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.channel:

@@ -51,7 +51,9 @@ class EmailBackend:
                 from_email=None,
                 recipient_list=[message.to_email],
             )
-        except (OSError, ValueError) as error:
+        except OSError as error:
+            raise NotifyError(f"The email could not be sent: {error}", temporary=True) from error
+        except ValueError as error:
             raise NotifyError(f"The email could not be sent: {error}") from error
         return str(uuid.uuid4())
 
@@ -70,8 +72,10 @@ def _notify_error_text(error) -> str:
 class GovUKNotifyBackend:
     """GOV.UK Notify (notifications-python-client): email and text messages.
 
-    Each channel uses one generic template whose content is `((body))` (and, for email, a
-    subject line of `((subject))`); the message's subject and body are sent as personalisation.
+    A message whose kind has a template in NOTIFY_TEMPLATES (kind -> template id) is sent with
+    it; any other with its channel's generic template, whose content is `((body))` (and, for
+    email, a subject line of `((subject))`). Every template is given `subject`, `body` and the
+    message's own fields, so a kind's template may use `((service))`, `((link))` and so on.
     """
 
     def __init__(self):
@@ -98,7 +102,11 @@ class GovUKNotifyBackend:
                 "Notify's 'API integration' page."
             ) from None
 
-    def _template(self, channel: str) -> str:
+    def _template(self, message) -> str:
+        own = (getattr(settings, "NOTIFY_TEMPLATES", None) or {}).get(message.kind)
+        if own:
+            return own
+        channel = message.channel
         name = "NOTIFY_SMS_TEMPLATE_ID" if channel == Channel.SMS else "NOTIFY_EMAIL_TEMPLATE_ID"
         template_id = getattr(settings, name, "")
         if not template_id:
@@ -108,8 +116,12 @@ class GovUKNotifyBackend:
     def send(self, message) -> str:
         from notifications_python_client.errors import APIError
 
-        template_id = self._template(message.channel)
-        personalisation = {"subject": message.subject, "body": message.body}
+        template_id = self._template(message)
+        personalisation = {
+            **message.personalisation,
+            "subject": message.subject,
+            "body": message.body,
+        }
         try:
             if message.channel == Channel.SMS:
                 response = self.client.send_sms_notification(

@@ -19,6 +19,7 @@ from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import LogEntry
 from linkwell.core.models import Role
 from linkwell.directory.models import Capacity, ReferralRoute, ServiceStatus
+from linkwell.notify.models import OutgoingMessage
 from linkwell.people.models import Consent
 from tests.conftest import sign_in
 from tests.connections.conftest import sharing_case
@@ -106,9 +107,15 @@ def test_two_referrals_and_a_signpost_in_one_go(web, case, worker):
         web,
         case,
         [art, walk, choir],
-        _offer(art, cost_to_person="2.50", scheme_funds="10"),
+        _offer(
+            art,
+            cost_to_person="2.50",
+            scheme_funds="10",
+            chosen_by_person="on",
+            in_their_words="I used to paint",
+        ),
         _offer(walk, message="Mornings are best"),
-        _offer(choir, kind=Kind.SIGNPOST, message=""),
+        _offer(choir, kind=Kind.SIGNPOST, message="", chosen_by_person="on"),
     )
     assert response.status_code == 302
     assert response["Location"].endswith("#supports-offered")
@@ -120,10 +127,23 @@ def test_two_referrals_and_a_signpost_in_one_go(web, case, worker):
     }
     assert str(made["Art group"].cost_to_person) == "2.50"
     assert made["Walking group"].message == "Mornings are best"
+    assert (made["Art group"].chosen_by_person, made["Art group"].in_their_words) == (
+        True,
+        "I used to paint",
+    )
+    assert made["Walking group"].chosen_by_person is False  # the box was left unticked
+    assert made["Choir"].chosen_by_person is True
     assert "email" in made["Art group"].shared
     assert FollowUp.objects.filter(case=case, kind="check_referral").count() == 2
     actions = sorted(_connection_audit().values_list("action", flat=True))
-    assert actions == ["connection.offered"] * 3 + ["connection.sent"] * 2
+    made_and_sent = [a for a in actions if a in ("connection.offered", "connection.sent")]
+    assert made_and_sent == ["connection.offered"] * 3 + ["connection.sent"] * 2
+    # Each service with no account is emailed a private link, through the outbox.
+    assert actions.count("connection.link_sent") == 2
+    queued = OutgoingMessage.objects.filter(kind="connection.provider_link")
+    assert sorted(queued.values_list("about_id", flat=True)) == sorted(
+        [str(made["Art group"].pk), str(made["Walking group"].pk)]
+    )
     assert not _connection_audit().filter(data__icontains="Mornings").exists()
 
 
@@ -145,6 +165,7 @@ def test_one_refusal_keeps_nothing_and_shows_next_to_that_service(web, case, fie
     assert not ConnectionEvent.objects.exists()
     assert not FollowUp.objects.filter(case=case).exists()
     assert not _connection_audit().exists()
+    assert not OutgoingMessage.objects.exists()  # the good service's email was not kept either
     errors = _offer_form(response, bad).errors
     assert words in " ".join(errors[field])
     assert not _offer_form(response, good).errors
@@ -228,6 +249,28 @@ def test_the_connection_page_shows_what_was_shared_and_its_history(web, case, wo
     assert f'data-testid="shared">{shared}<' in html
     assert 'data-testid="withdraw-form"' in html and 'data-testid="provider-form"' in html
     assert LogEntry.objects.filter(action="case.viewed", object_id=str(case.pk)).exists()
+
+
+def test_a_message_the_service_never_got_is_shown_with_a_way_to_tell_it_again(
+    web, case, worker, settings
+):
+    settings.NOTIFY_BACKEND = "memory"
+    sent = _sent(case, worker)
+    [link_email] = OutgoingMessage.objects.filter(about_id=str(sent.pk))
+    page = reverse("case_connections:detail", args=[case.pk, sent.pk])
+    html = web.get(page).content.decode()
+    assert 'data-testid="messages"' in html and "Waiting to be sent" in html
+    assert 'data-testid="message-not-sent"' not in html
+    # Notify refused it: the link worker who sent the referral sees why, on its page.
+    OutgoingMessage.objects.filter(pk=link_email.pk).update(
+        status="failed", attempts=1, last_error="email_address Not a valid email address", body=""
+    )
+    html = web.get(page).content.decode()
+    assert 'data-testid="message-not-sent"' in html
+    assert "Not a valid email address" in html and "Tell the service again" in html
+    response = web.post(reverse("case_connections:tell_provider", args=[case.pk, sent.pk]))
+    assert response.status_code == 302
+    assert OutgoingMessage.objects.filter(about_id=str(sent.pk), status="queued").count() == 1
 
 
 def test_withdrawing_needs_a_reason(web, case, worker):

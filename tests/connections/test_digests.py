@@ -8,6 +8,8 @@ from linkwell.connections import services
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import LogEntry
 from linkwell.notify.backends import outbox
+from linkwell.notify.models import OutgoingMessage
+from linkwell.notify.outbox import messages_send_due
 from tests.connections.conftest import sharing_case
 from tests.connections.test_services import _service
 from tests.factories import UserFactory
@@ -35,8 +37,10 @@ def test_each_provider_gets_counts_and_a_link_and_nobody_is_named(scheme, worker
     _sent(scheme, worker, service)
     services.connection_move(connection=first, to=Status.ACCEPTED, by=worker)
     call_command("send_provider_digests")
-    assert [m.to_email for m in outbox] == ["tom@artgroup.example"]
-    body = outbox[0].body
+    messages_send_due()
+    digests = [m for m in outbox if m.kind == "connection.provider_digest"]
+    assert [m.to_email for m in digests] == ["tom@artgroup.example"]
+    body = digests[0].body
     assert "1 referral to your services is waiting" in body
     assert "1 is under way" in body
     assert "/provider/referrals/" in body
@@ -49,4 +53,4 @@ def test_a_dry_run_sends_nothing(scheme, worker):
     service.organization.staff.add(UserFactory())
     _sent(scheme, worker, service)
     call_command("send_provider_digests", "--dry-run")
-    assert outbox == []
+    assert not OutgoingMessage.objects.filter(kind="connection.provider_digest").exists()

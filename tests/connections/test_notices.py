@@ -1,13 +1,20 @@
 """A sent referral tells the service: staff with accounts are pointed to their inbox; a service
-with no accounts gets a private link to answer that referral. Nobody is named."""
+with no accounts gets a private link to answer that referral. Nobody is named. The messages go
+through the outbox, in the same transaction as the send, for the link worker who sent it; the
+worker can tell the service again while the referral waits."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from linkwell.connections import services
 from linkwell.connections.models import ProviderLink
-from linkwell.connections.notices import tell_provider
-from linkwell.connections.states import Kind
+from linkwell.connections.states import Kind, Status
+from linkwell.core.errors import ApplicationError
 from linkwell.notify.backends import outbox
+from linkwell.notify.models import OutgoingMessage, OutgoingStatus
+from linkwell.notify.outbox import messages_send_due
+from tests.conftest import sign_in
 from tests.connections.test_services import _service
 from tests.factories import UserFactory
 
@@ -30,13 +37,23 @@ def test_a_service_with_no_accounts_gets_a_private_link(
 ):
     service = _service(referral_email="referrals@artgroup.example")
     sent, callbacks = _send(case, worker, service, django_capture_on_commit_callbacks)
-    assert len(callbacks) == 1  # the task is queued once the send is committed
-    assert tell_provider(connection_id=sent.pk) == ""
+    assert len(callbacks) == 1  # the message's task is queued once the send is committed
+    assert sent.not_told == ""
     link = ProviderLink.objects.get(connection=sent)
     assert link.sent_to == "referrals@artgroup.example"
+    stored = OutgoingMessage.objects.get()
+    assert (stored.kind, stored.sender, stored.secret) == ("connection.provider_link", worker, True)
+    assert stored.about_id == str(sent.pk)
+    assert outbox == []  # nothing leaves until the background task runs
+    assert messages_send_due() == {OutgoingStatus.SENT: 1}
     assert [m.to_email for m in outbox] == ["referrals@artgroup.example"]
     assert "/r/" in outbox[0].body
+    assert outbox[0].personalisation["link"] in outbox[0].body
     assert case.person.given_name not in outbox[0].body
+    stored.refresh_from_db()
+    # The private link is not kept once the email has gone: only its digest is.
+    assert stored.status == OutgoingStatus.SENT and stored.body == ""
+    assert stored.personalisation == {}
 
 
 def test_staff_with_accounts_are_pointed_to_their_inbox(
@@ -45,16 +62,39 @@ def test_staff_with_accounts_are_pointed_to_their_inbox(
     service = _service(referral_email="referrals@artgroup.example")
     staff = UserFactory(email="tom@artgroup.example")
     service.organization.staff.add(staff)
-    sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
-    assert tell_provider(connection_id=sent.pk) == ""
+    _send(case, worker, service, django_capture_on_commit_callbacks)
+    messages_send_due()
     assert [m.to_email for m in outbox] == ["tom@artgroup.example"]
+    assert outbox[0].kind == "connection.provider_notice"
     assert "/provider/referrals/" in outbox[0].body
     assert not ProviderLink.objects.exists()
+    assert OutgoingMessage.objects.get().body  # nothing secret in it: it is kept
 
 
-def test_a_referral_no_longer_waiting_is_not_announced(case, worker):
-    offered = services.connection_offer(
-        case=case, service=_service(), kind=Kind.REFERRAL, by=worker
-    )
-    assert tell_provider(connection_id=offered.pk) != ""
-    assert outbox == []
+def test_a_service_with_no_address_is_not_told_and_the_sender_hears_why(
+    case, worker, django_capture_on_commit_callbacks
+):
+    service = _service(referral_email="", email="")
+    service.organization.email = ""
+    service.organization.save()
+    sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
+    assert sent.status == Status.SENT
+    assert sent.not_told == "the service has no email address"
+    assert not OutgoingMessage.objects.exists()
+
+
+def test_telling_again_makes_a_new_link_and_only_while_the_referral_waits(
+    case, worker, django_capture_on_commit_callbacks
+):
+    service = _service(referral_email="referrals@artgroup.example")
+    sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
+    web = sign_in(Client(), worker)
+    url = reverse("case_connections:tell_provider", args=[case.pk, sent.pk])
+    response = web.post(url)
+    assert response.status_code == 302
+    assert ProviderLink.objects.filter(connection=sent).count() == 2
+    assert OutgoingMessage.objects.filter(kind="connection.provider_link").count() == 2
+    services.connection_move(connection=sent, to=Status.ACCEPTED, by=worker)
+    with pytest.raises(ApplicationError, match="waiting for the service's answer"):
+        services.connection_tell_provider(connection=sent, by=worker)
+    assert OutgoingMessage.objects.count() == 2

@@ -13,6 +13,8 @@ from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import LogEntry
 from linkwell.directory.models import Organization, ReferralRoute
 from linkwell.notify.backends import outbox
+from linkwell.notify.models import OutgoingMessage
+from linkwell.notify.outbox import messages_send_due
 from tests.directory.factories import listed_service
 
 MONDAY = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
@@ -46,11 +48,15 @@ def test_a_service_is_reminded_once_after_five_working_days(case, worker):
     connection = _sent(case, worker)
     assert nudges_run(now=MONDAY + 6 * DAY).reminded == 0  # Sunday: four working days
     report = nudges_run(now=MONDAY + 7 * DAY)
+    messages_send_due()
     assert report.reminded == 1
     assert [m.to_email for m in outbox] == ["referrals@artgroup.example"]
     assert "Art group" in outbox[0].subject
     assert case.person.given_name not in outbox[0].body
+    # Sent for the case's link worker, who sees it if it cannot be delivered.
+    assert OutgoingMessage.objects.get().sender == worker
     assert nudges_run(now=MONDAY + 8 * DAY).reminded == 0
+    messages_send_due()
     assert len(outbox) == 1
     connection.refresh_from_db()
     assert connection.reminded_at is not None
@@ -71,6 +77,7 @@ def test_an_unanswered_referral_expires_and_the_link_worker_is_told(case, worker
     connection = _sent(case, worker)
     assert nudges_run(now=MONDAY + 9 * DAY).expired == 0
     report = nudges_run(now=MONDAY + 10 * DAY)
+    messages_send_due()
     assert (report.expired, report.told) == (1, 1)
     connection.refresh_from_db()
     assert connection.status == Status.EXPIRED
@@ -86,4 +93,4 @@ def test_a_dry_run_changes_nothing(case, worker):
     _sent(case, worker)
     call_command("send_referral_nudges", "--dry-run")
     assert Connection.objects.get().status == Status.SENT
-    assert outbox == []
+    assert not OutgoingMessage.objects.exists()

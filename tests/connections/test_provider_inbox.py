@@ -18,6 +18,7 @@ from linkwell.connections import services
 from linkwell.connections.models import Connection, ConnectionEvent
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import LogEntry
+from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Role
 from linkwell.directory.models import Capacity, ReferralRoute
 from tests.conftest import sign_in
@@ -362,6 +363,16 @@ def test_capacity_update_for_their_own_service(client, provider, art):
     entry = LogEntry.objects.get(action="directory.service_changed", object_id=str(art.pk))
     assert entry.actor == provider.user
     assert sorted(entry.data["fields"]) == ["capacity", "typical_wait_weeks"]
+
+
+def test_a_provider_can_pause_their_service_and_it_takes_no_referrals(client, art, case, worker):
+    url = reverse("provider_inbox:capacity", args=[art.pk])
+    response = client.post(url, {f"s-{art.pk}-capacity": Capacity.PAUSED})
+    assert response.status_code == 302
+    art.refresh_from_db()
+    assert art.capacity == Capacity.PAUSED
+    with pytest.raises(ApplicationError):
+        services.connection_offer(case=case, service=art, kind=Kind.REFERRAL, by=worker)
 
 
 def test_capacity_update_errors_are_shown_and_change_nothing(client, art):

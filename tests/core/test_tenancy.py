@@ -455,6 +455,22 @@ def _other_connection(other_scheme):
     return {"case_id": case.pk, "connection_id": sent.pk}, state
 
 
+def _other_failed_message(other_scheme):
+    """Another scheme's message that could not be sent: nobody elsewhere may try it again."""
+    from linkwell.notify.models import OutgoingMessage
+
+    made, _ = _other_connection(other_scheme)
+    message = OutgoingMessage.objects.filter(about_id=str(made["connection_id"])).first()
+    OutgoingMessage.objects.filter(pk=message.pk).update(
+        status="failed", attempts=1, last_error="Notify refused it"
+    )
+
+    def state():
+        return list(OutgoingMessage.objects.values_list("status", "attempts"))
+
+    return {"message_id": message.pk}, state
+
+
 def _other_connection_case(other_scheme):
     made, state = _other_connection(other_scheme)
     return {"case_id": made["case_id"]}, state
@@ -490,6 +506,8 @@ OBJECT_URLS = {
     "case_connections:new": (_other_connection_case, ["get", "post"], Role.LINK_WORKER),
     "case_connections:detail": (_other_connection, ["get"], Role.LINK_WORKER),
     "case_connections:move": (_other_connection, ["post"], Role.LINK_WORKER),
+    "case_connections:tell_provider": (_other_connection, ["post"], Role.LINK_WORKER),
+    "notify:retry": (_other_failed_message, ["post"], Role.MANAGER),
     "matching:find_support": (_other_open_case, ["get"], Role.LINK_WORKER),
     "matching:decide": (_other_open_case, ["post"], Role.LINK_WORKER),
     "matching:decline": (_other_case_and_public_service, ["get", "post"], Role.LINK_WORKER),

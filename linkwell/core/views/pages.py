@@ -30,15 +30,18 @@ def dashboard(request):
     if request.membership is None:
         return render(request, "core/no_scheme.html", status=200)
     from linkwell.casework.selectors_dashboard import dashboard_casework
+    from linkwell.notify.selectors import may_see_messages, messages_not_sent_count
     from linkwell.referrals.selectors import dashboard_referrals
 
+    membership = request.membership
+    not_sent = messages_not_sent_count(membership=membership) if may_see_messages(membership) else 0
     data = dashboard_for(membership=request.membership)
     referrals = dashboard_referrals(membership=request.membership)
     casework = dashboard_casework(membership=request.membership)
     return render(
         request,
         f"core/dashboard/{request.membership.role}.html",
-        {"data": data, "referrals": referrals, "casework": casework},
+        {"data": data, "referrals": referrals, "casework": casework, "not_sent": not_sent},
     )
 
 

@@ -14,6 +14,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, **options):
         report = digests_send(dry_run=dry_run)
-        self.stdout.write(f"{'Would send' if dry_run else 'Sent'} {report.sent} digests.")
-        for failure in report.failures:
-            self.stderr.write(f"Not sent: {failure}")
+        self.stdout.write(f"{'Would send' if dry_run else 'Queued'} {report.sent} digests.")

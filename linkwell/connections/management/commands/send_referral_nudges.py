@@ -17,5 +17,3 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run=False, **options):
         report = nudges_run(dry_run=dry_run)
         self.stdout.write(("Would have: " if dry_run else "") + report.summary())
-        for failure in report.failures:
-            self.stderr.write(f"Not sent: {failure}")

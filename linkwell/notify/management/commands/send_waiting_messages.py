@@ -1,0 +1,18 @@
+"""Send the outbox's messages that are due but whose background task was lost (a worker that
+stopped, a queue that was cleared), and take back any left half-sent. Run it every few minutes
+beside `db_worker`; with nothing due it does nothing."""
+
+from django.core.management.base import BaseCommand
+
+from linkwell.notify.outbox import messages_send_due
+
+
+class Command(BaseCommand):
+    help = "Send the outbox's messages that are due (a safety net for lost background tasks)."
+
+    def handle(self, *args, **options):
+        counts = messages_send_due()
+        self.stdout.write(
+            f"Sent {counts.get('sent', 0)}; {counts.get('queued', 0)} to try again later; "
+            f"{counts.get('failed', 0)} could not be sent."
+        )

@@ -1,0 +1,222 @@
+"""The outbox: messages sent on someone's behalf in the background.
+
+`message_queue` stores a message in the caller's transaction and, once that commits, queues a
+background task (`tasks.deliver_message`) to send it. The task claims the message, sends it
+once, and then:
+- marks it sent, with the backend's id for it;
+- or, when the failure may pass (Notify down, busy or unreachable), waits and tries again after
+  each of NOTIFY_RETRY_DELAYS;
+- or marks it not sent, with the reason, when it was refused or ran out of tries. It is then
+  shown to the person it was sent for (`selectors.messages_not_sent`) until they try it again.
+
+`messages_send_due` (`manage.py send_waiting_messages`) sends whatever is due whose task was
+lost, and takes back a message left "being sent" by a worker that stopped.
+A message holding a secret (a private link) has its body and fields wiped once it ends, so the
+secret is not kept; such a message is made again rather than tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from linkwell import notify
+from linkwell.core.audit import ACTIONS, log_action
+from linkwell.core.errors import ApplicationError
+from linkwell.notify.models import OutgoingMessage, OutgoingStatus
+
+logger = logging.getLogger("linkwell.notify")
+
+# A worker that claims a message has this long to send it before the sweep takes it back.
+LEASE = timedelta(minutes=15)
+
+ACTIONS.update(
+    {
+        "message.sent": "Sent a message",
+        "message.not_sent": "A message could not be sent",
+        "message.retried": "Tried a message again",
+    }
+)
+
+
+def message_queue(
+    message: notify.Message,
+    *,
+    scheme_id=None,
+    about=None,
+    link: str = "",
+    sender=None,
+    secret: bool = False,
+    now: datetime | None = None,
+) -> OutgoingMessage:
+    """Store a message to be sent in the background. Raises ValueError for a message with no
+    address (nothing is stored). `scheme_id` is the scheme it is sent in; `about` the record it
+    concerns and `link` the page of it; `sender` is who it is sent for, who sees it if it
+    cannot be sent."""
+    notify.check(message)
+    row = OutgoingMessage.objects.create(
+        scheme_id=scheme_id,
+        kind=message.kind or "message",
+        channel=message.channel,
+        to_address=message.to,
+        subject=message.subject[:200],
+        body=message.body,
+        personalisation=dict(message.personalisation),
+        reference=message.reference[:100],
+        secret=secret,
+        about_type=about._meta.label_lower if about is not None else "",
+        about_id=str(about.pk) if about is not None else "",
+        link=link[:300],
+        sender=sender if getattr(sender, "is_authenticated", False) else None,
+        created_at=now or timezone.now(),
+        next_attempt_at=now or timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(row.pk))
+    return row
+
+
+def _enqueue(message_id, run_after: datetime | None = None) -> None:
+    from linkwell.notify.tasks import deliver_message
+
+    task = deliver_message.using(run_after=run_after) if run_after else deliver_message
+    task.enqueue(str(message_id))
+
+
+def _as_message(row: OutgoingMessage) -> notify.Message:
+    address = {"to_phone": row.to_address} if row.channel == "sms" else {"to_email": row.to_address}
+    return notify.Message(
+        **address,
+        channel=row.channel,
+        subject=row.subject,
+        body=row.body,
+        reference=row.reference,
+        kind=row.kind,
+        personalisation=row.personalisation or {},
+    )
+
+
+def _ended(row: OutgoingMessage) -> dict:
+    """What changes when a message ends: a secret is not kept."""
+    return {"body": "", "personalisation": {}} if row.secret else {}
+
+
+def message_deliver(message_id, *, now: datetime | None = None) -> str:
+    """Try to send one message once; returns its status afterwards ("" if it was not waiting)."""
+    now = now or timezone.now()
+    claimed = OutgoingMessage.objects.filter(pk=message_id, status=OutgoingStatus.QUEUED).update(
+        status=OutgoingStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+    )
+    if not claimed:
+        return ""
+    row = OutgoingMessage.objects.get(pk=message_id)
+    try:
+        provider_id = notify.send(_as_message(row))
+    except (notify.NotifyError, ValueError) as error:
+        return _failed(row, error, now)
+    OutgoingMessage.objects.filter(pk=row.pk).update(
+        status=OutgoingStatus.SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        provider_id=str(provider_id)[:100],
+        **_ended(row),
+    )
+    log_action(
+        None,
+        "message.sent",
+        row,
+        {"kind": row.kind, "to": row.to_address, "attempt": row.attempts, "about": _about(row)},
+        scheme=row.scheme,
+        actor_label="Linkwell",
+    )
+    return OutgoingStatus.SENT
+
+
+def _about(row: OutgoingMessage) -> str:
+    return f"{row.about_type}:{row.about_id}" if row.about_type else ""
+
+
+def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
+    reason = (getattr(error, "message", "") or str(error))[:500]
+    delays = settings.NOTIFY_RETRY_DELAYS
+    if getattr(error, "temporary", False) and row.attempts <= len(delays):
+        retry_at = now + timedelta(seconds=delays[row.attempts - 1])
+        OutgoingMessage.objects.filter(pk=row.pk).update(
+            status=OutgoingStatus.QUEUED, last_error=reason, next_attempt_at=retry_at
+        )
+        logger.warning(
+            "Message %s not sent (try %s), trying again: %s", row.pk, row.attempts, reason
+        )
+        _enqueue(row.pk, run_after=retry_at)
+        return OutgoingStatus.QUEUED
+    OutgoingMessage.objects.filter(pk=row.pk).update(
+        status=OutgoingStatus.FAILED, last_error=reason, next_attempt_at=None, **_ended(row)
+    )
+    log_action(
+        None,
+        "message.not_sent",
+        row,
+        {"kind": row.kind, "to": row.to_address, "error": reason, "about": _about(row)},
+        scheme=row.scheme,
+        actor_label="Linkwell",
+    )
+    logger.warning("Message %s not sent after %s tries: %s", row.pk, row.attempts, reason)
+    return OutgoingStatus.FAILED
+
+
+def messages_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Send the messages that are due (their task was lost or never ran), after taking back any
+    left "being sent" longer than the lease. Returns how many ended in each status."""
+    now = now or timezone.now()
+    OutgoingMessage.objects.filter(status=OutgoingStatus.SENDING, next_attempt_at__lt=now).update(
+        status=OutgoingStatus.QUEUED
+    )
+    due = list(
+        OutgoingMessage.objects.filter(status=OutgoingStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("next_attempt_at", "created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for message_id in due:
+        status = message_deliver(message_id, now=now)
+        if status:
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def message_retry(*, message: OutgoingMessage, by) -> OutgoingMessage:
+    """Send a message that could not be sent again (the caller has checked `by` may see it)."""
+    with transaction.atomic():
+        row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
+        if row.status != OutgoingStatus.FAILED:
+            raise ApplicationError(
+                "message_not_failed",
+                "This message is not waiting to be tried again: it was sent or is being sent.",
+                status=409,
+            )
+        if row.secret:
+            raise ApplicationError(
+                "message_secret",
+                "This message held a private link, which was not kept. Send a new one from "
+                "the page it is about.",
+                status=409,
+            )
+        now = timezone.now()
+        OutgoingMessage.objects.filter(pk=row.pk).update(
+            status=OutgoingStatus.QUEUED, attempts=0, next_attempt_at=now
+        )
+        log_action(
+            by,
+            "message.retried",
+            row,
+            {"kind": row.kind, "to": row.to_address, "about": _about(row)},
+            scheme=row.scheme,
+        )
+        transaction.on_commit(lambda: _enqueue(row.pk))
+    row.refresh_from_db()
+    return row

@@ -1,0 +1,54 @@
+"""Reading the outbox: what could not be sent, for the people it was sent for."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from linkwell.core.permissions import Perm, can
+from linkwell.notify.models import OutgoingMessage, OutgoingStatus
+
+
+def may_see_messages(membership) -> bool:
+    return can(membership, Perm.CASELOAD) or can(membership, Perm.TEAM_VIEW)
+
+
+def _visible(membership):
+    """Messages of the member's scheme sent for them; the whole team's for those who see the
+    team (managers and administrators)."""
+    if not may_see_messages(membership):
+        return OutgoingMessage.objects.none()
+    rows = OutgoingMessage.objects.filter(scheme_id=membership.scheme_id)
+    if not can(membership, Perm.TEAM_VIEW):
+        rows = rows.filter(sender_id=membership.user_id)
+    return rows
+
+
+def messages_not_sent(*, membership, limit: int = 100) -> list[OutgoingMessage]:
+    """Messages that could not be sent, newest first."""
+    return list(
+        _visible(membership)
+        .filter(status=OutgoingStatus.FAILED)
+        .select_related("sender")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def messages_not_sent_count(*, membership) -> int:
+    return _visible(membership).filter(status=OutgoingStatus.FAILED).count()
+
+
+def message_for(*, membership, message_id) -> OutgoingMessage:
+    """One message the member may see; another's, or another scheme's, is a 404."""
+    row = _visible(membership).filter(pk=message_id).first()
+    if row is None:
+        raise Http404("No such message.")
+    return row
+
+
+def messages_about(obj, *, limit: int = 20) -> list[OutgoingMessage]:
+    """The messages sent about a record (the caller has checked the member may see it)."""
+    return list(
+        OutgoingMessage.objects.filter(
+            about_type=obj._meta.label_lower, about_id=str(obj.pk)
+        ).order_by("-created_at", "-id")[:limit]
+    )

@@ -1,0 +1,12 @@
+"""Routes of the outbox, under /messages/ (see linkwell/urls.py)."""
+
+from django.urls import path
+
+from linkwell.notify import views
+
+app_name = "notify"
+
+urlpatterns = [
+    path("not-sent/", views.not_sent, name="not_sent"),
+    path("<uuid:message_id>/retry/", views.retry, name="retry"),
+]

@@ -1,0 +1,53 @@
+"""The page of messages that could not be sent, and trying one again."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from linkwell.core.errors import ApplicationError
+from linkwell.core.permissions import Perm, can
+from linkwell.notify import outbox, selectors
+
+
+def _membership(request):
+    membership = request.membership
+    if membership is None or not selectors.may_see_messages(membership):
+        raise PermissionDenied("Only the team of a scheme sees its messages.")
+    return membership
+
+
+@login_required
+@require_GET
+def not_sent(request):
+    membership = _membership(request)
+    return render(
+        request,
+        "notify/not_sent.html",
+        {
+            "rows": selectors.messages_not_sent(membership=membership),
+            "perms_team": can(membership, Perm.TEAM_VIEW),
+            "crumbs": [("Dashboard", reverse("core:dashboard"))],
+        },
+    )
+
+
+@login_required
+@require_POST
+def retry(request, message_id):
+    membership = _membership(request)
+    row = selectors.message_for(membership=membership, message_id=message_id)
+    try:
+        outbox.message_retry(message=row, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The message to {row.to_address} will be sent again.")
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("notify:not_sent")

@@ -1,0 +1,235 @@
+"""The outbox, against the stand-in GOV.UK Notify on 127.0.0.1 (tests/notify/conftest.py): a
+message is stored in the caller's transaction and sent by a background task; a failure that may
+pass is tried again after each delay; a refusal, or running out of tries, leaves it "not sent",
+shown to the person it was sent for (and their managers), who can try it again. A message that
+held a private link keeps nothing of it once it ends."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from linkwell import notify
+from linkwell.core.audit import LogEntry
+from linkwell.core.models import Role
+from linkwell.notify.models import OutgoingMessage, OutgoingStatus
+from linkwell.notify.outbox import (
+    message_deliver,
+    message_queue,
+    message_retry,
+    messages_send_due,
+)
+from linkwell.notify.selectors import messages_not_sent
+from tests.conftest import sign_in
+from tests.factories import MembershipFactory
+from tests.notify.conftest import BROKEN_EMAIL, REFUSED_PHONE
+
+DELAYS = [60, 300]
+
+
+@pytest.fixture(autouse=True)
+def _delays(settings):
+    settings.NOTIFY_RETRY_DELAYS = DELAYS
+
+
+@pytest.fixture
+def worker(scheme):
+    return MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
+
+
+def _queue(worker, django_capture_on_commit_callbacks, **message):
+    message.setdefault("to_email", "art@example.test")
+    message.setdefault("subject", "A new referral to Art group")
+    message.setdefault("body", "Please accept or decline it")
+    with django_capture_on_commit_callbacks(execute=True):
+        return message_queue(
+            notify.Message(kind="connection.provider_notice", **message),
+            scheme_id=worker.scheme_id,
+            about=worker.scheme,
+            link="/cases/",
+            sender=worker.user,
+        )
+
+
+def _task_runs(row) -> list:
+    return list(
+        DBTaskResult.objects.filter(args_kwargs__args=[str(row.pk)]).values_list(
+            "run_after", flat=True
+        )
+    )
+
+
+def test_a_message_is_stored_then_sent_by_its_task(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    assert row.status == OutgoingStatus.QUEUED and stand_in.requests == []
+    assert len(_task_runs(row)) == 1  # queued for the worker once the transaction committed
+    assert message_deliver(row.pk) == OutgoingStatus.SENT
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.SENT, 1)
+    assert row.sent_at is not None and row.provider_id
+    [request] = stand_in.requests
+    assert request["body"]["email_address"] == "art@example.test"
+    assert LogEntry.objects.filter(action="message.sent", object_id=str(row.pk)).exists()
+    # A second delivery of the same message (a task run twice) sends nothing.
+    assert message_deliver(row.pk) == ""
+    assert len(stand_in.requests) == 1
+
+
+def test_a_message_with_no_address_is_refused_and_nothing_is_stored(worker):
+    with pytest.raises(ValueError, match="needs an address"):
+        message_queue(notify.Message(subject="x", body="y"), scheme_id=worker.scheme_id)
+    assert not OutgoingMessage.objects.exists()
+
+
+def test_a_message_queued_in_a_transaction_that_fails_is_not_kept(worker):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        message_queue(notify.Message(to_email="a@example.test", body="y"), scheme_id=None)
+        raise RuntimeError("the send it belonged to failed")
+    assert not OutgoingMessage.objects.exists()
+
+
+def test_notify_down_is_tried_again_after_each_delay_then_shown_as_not_sent(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    stand_in.fail_next = 10
+    start = timezone.now()
+    assert message_deliver(row.pk, now=start) == OutgoingStatus.QUEUED
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.QUEUED, 1)
+    assert row.next_attempt_at == start + datetime.timedelta(seconds=60)
+    assert "503" in row.last_error
+    assert start + datetime.timedelta(seconds=60) in _task_runs(row)  # the retry's task
+    # Not due yet: nothing is tried.
+    assert messages_send_due(now=start + datetime.timedelta(seconds=30)) == {}
+    assert messages_send_due(now=start + datetime.timedelta(seconds=61)) == {"queued": 1}
+    row.refresh_from_db()
+    assert row.next_attempt_at == start + datetime.timedelta(seconds=361)
+    assert messages_send_due(now=start + datetime.timedelta(seconds=400)) == {"failed": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.FAILED, 3)  # one more than the delays
+    assert len(stand_in.requests) == 3
+    assert LogEntry.objects.filter(action="message.not_sent", object_id=str(row.pk)).exists()
+    assert [m.pk for m in messages_not_sent(membership=worker)] == [row.pk]
+
+
+def test_a_refusal_is_not_tried_again(stand_in, worker, django_capture_on_commit_callbacks):
+    row = _queue(worker, django_capture_on_commit_callbacks, to_email="", to_phone=REFUSED_PHONE)
+    assert message_deliver(row.pk) == OutgoingStatus.FAILED
+    row.refresh_from_db()
+    assert row.attempts == 1 and "team-only API key" in row.last_error
+    assert len(_task_runs(row)) == 1  # only the first: no retry was queued
+
+
+def test_a_message_that_held_a_secret_keeps_nothing_of_it(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = message_queue(
+            notify.Message(
+                to_email="art@example.test",
+                body="Open http://x/r/SECRET/",
+                personalisation={"link": "http://x/r/SECRET/"},
+            ),
+            scheme_id=worker.scheme_id,
+            sender=worker.user,
+            secret=True,
+        )
+        failed = message_queue(
+            notify.Message(to_phone=REFUSED_PHONE, body="Open http://x/r/OTHER/"),
+            scheme_id=worker.scheme_id,
+            sender=worker.user,
+            secret=True,
+        )
+    message_deliver(row.pk)
+    message_deliver(failed.pk)
+    assert "SECRET" in stand_in.requests[0]["body"]["personalisation"]["body"]
+    kept = str(list(OutgoingMessage.objects.values()))
+    assert "SECRET" not in kept and "OTHER" not in kept
+    failed.refresh_from_db()
+    # It cannot be tried again as it was; it has to be made again from its page.
+    from linkwell.core.errors import ApplicationError
+
+    with pytest.raises(ApplicationError, match="private link"):
+        message_retry(message=failed, by=worker.user)
+
+
+def test_a_worker_that_stopped_mid_send_is_taken_back(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    now = timezone.now()
+    OutgoingMessage.objects.filter(pk=row.pk).update(
+        status=OutgoingStatus.SENDING,
+        attempts=1,
+        next_attempt_at=now + datetime.timedelta(minutes=15),
+    )
+    assert messages_send_due(now=now + datetime.timedelta(minutes=5)) == {}  # still leased
+    assert messages_send_due(now=now + datetime.timedelta(minutes=16)) == {"sent": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.SENT, 2)
+
+
+def _failed(worker, stand_in, django_capture_on_commit_callbacks, **message):
+    message.setdefault("to_email", BROKEN_EMAIL)
+    row = _queue(worker, django_capture_on_commit_callbacks, **message)
+    OutgoingMessage.objects.filter(pk=row.pk).update(attempts=len(DELAYS))
+    message_deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == OutgoingStatus.FAILED
+    return row
+
+
+def test_the_sender_sees_a_failed_message_and_tries_it_again(
+    stand_in, worker, scheme, django_capture_on_commit_callbacks
+):
+    row = _failed(worker, stand_in, django_capture_on_commit_callbacks)
+    other = MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
+    manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+    web = sign_in(Client(), worker.user)
+    dashboard = web.get(reverse("core:dashboard")).content.decode()
+    assert "1 message could not be delivered" in dashboard
+    page = web.get(reverse("notify:not_sent"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "A new referral to Art group" in html and BROKEN_EMAIL in html and "(500)" in html
+    # Another link worker does not see it and cannot try it; the manager sees the team's.
+    assert messages_not_sent(membership=other) == []
+    assert (
+        sign_in(Client(), other.user).post(reverse("notify:retry", args=[row.pk])).status_code
+        == 404
+    )
+    assert [m.pk for m in messages_not_sent(membership=manager)] == [row.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(reverse("notify:retry", args=[row.pk]), {"next": "/cases/"})
+    assert response.status_code == 302 and response["Location"] == "/cases/"
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.QUEUED, 0)
+    assert LogEntry.objects.filter(action="message.retried", actor=worker.user).exists()
+    # A fresh round of tries: still broken, so it waits to be tried again, off the list.
+    assert message_deliver(row.pk) == OutgoingStatus.QUEUED
+    assert messages_not_sent(membership=worker) == []
+    # Trying again a message that is not "not sent" changes nothing.
+    OutgoingMessage.objects.filter(pk=row.pk).update(status=OutgoingStatus.QUEUED)
+    web.post(reverse("notify:retry", args=[row.pk]))
+    row.refresh_from_db()
+    assert row.status == OutgoingStatus.QUEUED
+
+
+def test_another_schemes_message_is_a_404(
+    stand_in, worker, other_scheme, django_capture_on_commit_callbacks
+):
+    row = _failed(worker, stand_in, django_capture_on_commit_callbacks)
+    outsider = MembershipFactory(scheme=other_scheme, role=Role.MANAGER)
+    web = sign_in(Client(), outsider.user)
+    assert web.post(reverse("notify:retry", args=[row.pk])).status_code == 404
+    assert BROKEN_EMAIL not in web.get(reverse("notify:not_sent")).content.decode()
+    row.refresh_from_db()
+    assert row.status == OutgoingStatus.FAILED
