@@ -108,7 +108,7 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().select_related("scheme", "person").get(pk=case.pk)
 
 
-def _open_case(case: Case) -> Case:
+def open_case_for_update(case: Case) -> Case:
     """Lock the case for this transaction and refuse if it is closed."""
     case = _locked(case)
     if case.status == CaseStatus.CLOSED:
@@ -116,15 +116,22 @@ def _open_case(case: Case) -> Case:
     return case
 
 
-def _check_version(obj, version: int | None, what: str):
+def check_version(obj, version: int | None, what: str) -> None:
+    """Refuse an edit begun on an older copy: `version` is what the form or request saw (None
+    skips the check); `what` names the thing in the conflict message."""
     if version is not None and int(version) != obj.version:
         raise EditConflict(obj, what)
 
 
-def _bump(case: Case) -> None:
+def bump_version(case: Case) -> None:
     """Every change to a case raises its version, so an edit begun earlier is refused."""
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
     case.version += 1
+
+
+# The old private name, still imported by linkwell/connections/services.py; remove once that
+# module calls open_case_for_update.
+_open_case = open_case_for_update
 
 
 def _choice(choices, value, field: str, message: str):
@@ -213,8 +220,8 @@ def case_move(
 ) -> Case:
     """Pause, resume, start closing: any move the status machine allows, except closing and
     reopening, which have their own steps. `at` records a move made earlier (imports, demo)."""
-    case = _open_case(case)
-    _check_version(case, version, "case")
+    case = open_case_for_update(case)
+    check_version(case, version, "case")
     to = _choice(CaseStatus, to, "to", "Choose the case's new status.")
     if to == CaseStatus.CLOSED:
         raise ApplicationError("case_close_via_checklist", "Close the case from its checklist.")
@@ -225,7 +232,7 @@ def case_move(
         )
     _move(case, to, by, (reason or "").strip(), at or timezone.now())
     case.save(update_fields=["status", "status_changed_at", "updated_at"])
-    _bump(case)
+    bump_version(case)
     return case
 
 
@@ -234,8 +241,8 @@ def case_assign(
     *, case: Case, to, by, version: int | None = None, reason: str = "", at=None
 ) -> Case:
     """Give the case to another link worker; their due follow-ups go with it."""
-    case = _open_case(case)
-    _check_version(case, version, "case")
+    case = open_case_for_update(case)
+    check_version(case, version, "case")
     _require_worker(case.scheme, to)
     if case.worker_id == to.pk:
         return case
@@ -258,7 +265,7 @@ def case_assign(
         case,
         {"from": previous.email if previous else None, "to": to.email},
     )
-    _bump(case)
+    bump_version(case)
     return case
 
 
@@ -276,7 +283,7 @@ def case_assign_many(*, cases, to, by, reason: str = "") -> int:
 @transaction.atomic
 def case_set_household(*, case: Case, members, by) -> Case:
     """Which other members of the person's household this case involves."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     household_id = case.person.household_id
     members = list(members)
     if any(m.household_id is None or m.household_id != household_id for m in members) or any(
@@ -289,7 +296,7 @@ def case_set_household(*, case: Case, members, by) -> Case:
         )
     case.household_members.set(members)
     log_action(by, "case.household_changed", case, {"members": [str(m.pk) for m in members]})
-    _bump(case)
+    bump_version(case)
     return case
 
 
@@ -339,7 +346,7 @@ def contact_record(
 ) -> Contact:
     """Record a contact; optionally mark the follow-up it answers done and schedule the next one
     in the same step. The first contact makes an open case active."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     errors = _contact_errors(case, at, method, duration_minutes)
     if followup is not None:
         errors.update(_followup_errors(followup, prefix="followup_"))
@@ -364,7 +371,7 @@ def contact_record(
         _complete(case, completes, by=by, status=FollowUpStatus.DONE, contact=contact)
     if followup is not None:
         _schedule(case, followup, by=by)
-    _bump(case)
+    bump_version(case)
     return contact
 
 
@@ -372,7 +379,7 @@ def contact_record(
 def note_add(
     *, case: Case, by, text: str, is_safeguarding: bool = False, at: datetime | None = None
 ) -> Note:
-    case = _open_case(case)
+    case = open_case_for_update(case)
     text = (text or "").strip()
     if not text:
         raise ApplicationError(
@@ -386,7 +393,7 @@ def note_add(
         by=_actor(by),
     )
     log_action(by, "case.note_added", note, {"safeguarding": is_safeguarding})
-    _bump(case)
+    bump_version(case)
     return note
 
 
@@ -417,7 +424,7 @@ def need_set(
 ) -> Need:
     """Record how a need area is for the person now (a second record of the same area updates
     it; `version` guards an edit of a need already shown)."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     if area.taxonomy_id != NEED_AREAS_ID or area.scheme_id not in (None, case.scheme_id):
         raise ApplicationError("need_area_unknown", "Choose a need area.")
     try:
@@ -442,7 +449,7 @@ def need_set(
         )
         log_action(by, "case.need_recorded", need, {"area": area.name, "severity": int(severity)})
     else:
-        _check_version(need, version, "need")
+        check_version(need, version, "need")
         need.severity = severity
         need.in_their_words = words
         need.assessment = assessment or need.assessment
@@ -451,14 +458,14 @@ def need_set(
         need.recorded_at = at or timezone.now()
         need.save()
         log_action(by, "case.need_changed", need, {"area": area.name, "severity": int(severity)})
-    _bump(case)
+    bump_version(case)
     return need
 
 
 @transaction.atomic
 def assessment_start(*, case: Case, by, at: datetime | None = None) -> Assessment:
     """Begin a what-matters conversation (or carry on the one not yet finished)."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     current = case.assessments.filter(completed_at__isnull=True).first()
     if current is not None:
         return current
@@ -466,7 +473,7 @@ def assessment_start(*, case: Case, by, at: datetime | None = None) -> Assessmen
         case=case, started_at=at or timezone.now(), by=_actor(by)
     )
     log_action(by, "case.assessment_started", assessment)
-    _bump(case)
+    bump_version(case)
     return assessment
 
 
@@ -474,7 +481,7 @@ def assessment_start(*, case: Case, by, at: datetime | None = None) -> Assessmen
 def assessment_complete(
     *, assessment: Assessment, what_matters: str, by, at: datetime | None = None
 ) -> Assessment:
-    case = _open_case(assessment.case)
+    case = open_case_for_update(assessment.case)
     assessment.what_matters = (what_matters or "").strip()
     if not assessment.what_matters:
         raise ApplicationError(
@@ -485,7 +492,7 @@ def assessment_complete(
     assessment.completed_at = at or timezone.now()
     assessment.save(update_fields=["what_matters", "completed_at"])
     log_action(by, "case.assessment_completed", assessment)
-    _bump(case)
+    bump_version(case)
     return assessment
 
 
@@ -513,7 +520,7 @@ def goal_add(
     target_date: date | None = None,
     at: datetime | None = None,
 ) -> Goal:
-    case = _open_case(case)
+    case = open_case_for_update(case)
     text = _goal_text(text)
     needs = list(needs)
     if any(n.case_id != case.pk for n in needs):
@@ -527,7 +534,7 @@ def goal_add(
         goal=goal, progress=0, status=GoalStatus.OPEN, at=now, by=_actor(by)
     )
     log_action(by, "case.goal_added", goal)
-    _bump(case)
+    bump_version(case)
     return goal
 
 
@@ -546,9 +553,9 @@ def goal_update(
 ) -> Goal:
     """Score progress, change the wording or target, or review the goal (achieved, partly, not,
     dropped). Each score is kept as history."""
-    case = _open_case(goal.case)
+    case = open_case_for_update(goal.case)
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
-    _check_version(goal, version, "goal")
+    check_version(goal, version, "goal")
     changed = {}
     if text is not None:
         goal.text = _goal_text(text)
@@ -581,7 +588,7 @@ def goal_update(
             by=_actor(by),
         )
     log_action(by, "case.goal_changed", goal, changed)
-    _bump(case)
+    bump_version(case)
     return goal
 
 
@@ -598,7 +605,7 @@ def support_record(
 ) -> PlanSupport:
     """What the person decided about a support: chosen, thinking about it, or declined (with
     their reason in their words). A later decision about the same support replaces it."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     name = (name or "").strip()[:200]
     if service is None and not name:
         raise ApplicationError(
@@ -628,7 +635,7 @@ def support_record(
         support,
         {"decision": str(decision), "service": str(service.pk) if service else "not listed"},
     )
-    _bump(case)
+    bump_version(case)
     return support
 
 
@@ -684,14 +691,14 @@ def followup_schedule(
     """Schedule a follow-up. `at` records one scheduled earlier (imports, the demo): it is
     checked as it was then, so it may now be overdue, but it cannot be scheduled in the future
     nor be due before the day it was scheduled."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     if at is not None and at > timezone.now() + CLOCK_SLACK:
         raise ApplicationError("followup_invalid", "A follow-up cannot be scheduled in the future.")
     errors = _followup_errors(plan, today=timezone.localtime(at).date() if at else None)
     if errors:
         raise ApplicationError("followup_invalid", "Check the follow-up.", fields=errors)
     followup = _schedule(case, plan, by=by, at=at)
-    _bump(case)
+    bump_version(case)
     return followup
 
 
@@ -750,15 +757,15 @@ def followup_complete(
     status = FollowUpStatus(status)
     if status not in (FollowUpStatus.DONE, FollowUpStatus.MISSED):
         raise ApplicationError("followup_status_invalid", "Mark it done or missed.")
-    case = _open_case(followup.case)
+    case = open_case_for_update(followup.case)
     following = _complete(case, followup, by=by, status=status, at=at)
-    _bump(case)
+    bump_version(case)
     return following
 
 
 @transaction.atomic
 def followup_cancel(*, followup: FollowUp, by, at: datetime | None = None) -> FollowUp:
-    case = _open_case(followup.case)
+    case = open_case_for_update(followup.case)
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk, case=case)
     if followup.status != FollowUpStatus.DUE:
         raise ApplicationError("followup_not_due", "Only a follow-up still due can be cancelled.")
@@ -767,7 +774,7 @@ def followup_cancel(*, followup: FollowUp, by, at: datetime | None = None) -> Fo
     followup.completed_by = _actor(by)
     followup.save()
     log_action(by, "case.followup_cancelled", followup)
-    _bump(case)
+    bump_version(case)
     return followup
 
 
@@ -808,8 +815,8 @@ def case_close(
 ) -> Case:
     """Close the case from its checklist. Follow-ups still due are cancelled only when the
     closer confirmed it; the referrer is sent the outcome afterwards if the person agreed."""
-    case = _open_case(case)
-    _check_version(case, version, "case")
+    case = open_case_for_update(case)
+    check_version(case, version, "case")
     errors: dict[str, list[str]] = {}
     if reason not in ClosingReason.values:
         errors["reason"] = ["Choose why the case is closing."]
@@ -843,7 +850,7 @@ def case_close(
         case,
         {"reason": reason, "followups_cancelled": len(due), "tell_referrer": tell_referrer},
     )
-    _bump(case)
+    bump_version(case)
     if tell_referrer:
         from linkwell.casework import feedback
 
@@ -876,5 +883,5 @@ def case_reopen(*, case: Case, by, reason: str) -> Case:
     case.closing_reason = ""
     case.save()
     log_action(by, "case.reopened", case, {"reason_given": True})
-    _bump(case)
+    bump_version(case)
     return case

@@ -25,6 +25,7 @@ from linkwell.directory.models import (
     ServiceAtLocation,
     ServiceStatus,
 )
+from linkwell.directory.search import DAY_NAMES
 from linkwell.directory.taxonomy import term_id
 from linkwell.geo.demo import DEMO_GAZETTEER
 
@@ -539,16 +540,6 @@ KINDS = [
         ],
     ),
 ]
-
-
-DAY_NAMES = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-}
 
 
 def _slug(name: str) -> str:

@@ -7,18 +7,10 @@ from django.db.models import Q
 from linkwell.core.forms import NHSUKFormMixin
 from linkwell.directory import taxonomy
 from linkwell.directory.models import Flag, Organization, Service, TaxonomyTerm
+from linkwell.directory.search import DAY_NAMES
 from linkwell.directory.services import EDITABLE_FIELDS, MANAGER_ONLY_FIELDS
 
-DAYS = [
-    ("", "Any day"),
-    ("MO", "Monday"),
-    ("TU", "Tuesday"),
-    ("WE", "Wednesday"),
-    ("TH", "Thursday"),
-    ("FR", "Friday"),
-    ("SA", "Saturday"),
-    ("SU", "Sunday"),
-]
+DAYS = [("", "Any day"), *DAY_NAMES.items()]
 DISTANCES = [
     ("1000", "1 km"),
     ("2000", "2 km"),

@@ -44,8 +44,17 @@ from linkwell.directory.models import (
 # Listings the open feed shows: a temporarily closed service is still worth knowing about.
 PUBLIC_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
 UNLISTED_STATUSES = (ServiceStatus.INACTIVE, ServiceStatus.DEFUNCT)
-# iCalendar's two-letter weekday codes, as `Schedule.byday` holds them.
+# iCalendar's two-letter weekday codes, as `Schedule.byday` holds them, and their names.
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DAY_NAMES = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
 EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
 MAX_SEARCH_WORDS = 10
 

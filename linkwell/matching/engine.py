@@ -55,7 +55,7 @@ from linkwell.directory.models import (
     ServiceAtLocation,
     ServiceStatus,
 )
-from linkwell.directory.search import age_condition, bounding_box, distance_m
+from linkwell.directory.search import DAY_NAMES, age_condition, bounding_box, distance_m
 from linkwell.matching import semantic, text
 from linkwell.matching.models import (
     CostLimit,
@@ -64,7 +64,7 @@ from linkwell.matching.models import (
     ServiceTrackRecord,
     UnmetNeed,
 )
-from linkwell.matching.profile import DAY_NAMES, OUTWARD_CODE, MatchProfile, NeedWanted
+from linkwell.matching.profile import OUTWARD_CODE, MatchProfile, NeedWanted
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50

@@ -7,9 +7,10 @@ from django import forms
 
 from linkwell.casework.states import SupportDecision
 from linkwell.core.forms import NHSUKFormMixin
+from linkwell.directory.search import DAY_NAMES, DAYS
 from linkwell.matching.engine import FACTOR_LABELS, MAX_LIMIT
 from linkwell.matching.models import FACTORS, CostLimit, Travel
-from linkwell.matching.profile import DAY_NAMES, DAYS, TIMES
+from linkwell.matching.profile import TIMES
 
 WAY_CHOICES = [
     ("in_person", "In person"),

@@ -11,16 +11,6 @@ from uuid import UUID
 
 from linkwell.matching.models import CostLimit, Travel
 
-DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-DAY_NAMES = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-    "SU": "Sunday",
-}
 TIMES = ("morning", "afternoon", "evening")
 WAYS = ("in_person", "by_phone", "online", "home_visit")
 # How far is usual for each way of travelling (km); the "getting there" score halves there. A

@@ -15,13 +15,14 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from linkwell.casework.models import Case, PlanSupport
-from linkwell.casework.services import _bump, _check_version, _open_case
+from linkwell.casework.services import bump_version, check_version, open_case_for_update
 from linkwell.casework.states import SupportDecision
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, require
 from linkwell.directory.models import Attribute, Service
+from linkwell.directory.search import DAYS
 from linkwell.matching import text
 from linkwell.matching.engine import MatchResult
 from linkwell.matching.models import (
@@ -34,7 +35,7 @@ from linkwell.matching.models import (
     Travel,
     UnmetNeed,
 )
-from linkwell.matching.profile import DAYS, TIMES, WAYS
+from linkwell.matching.profile import TIMES, WAYS
 
 ACTIONS.update(
     {
@@ -95,7 +96,7 @@ def _clean_preferences(data: dict) -> dict:
 def preferences_save(*, case: Case, by, data: dict, version: int | None = None) -> MatchPreferences:
     """Record what the person can manage for finding support. `version` is the one the editor
     saw (None for a first save); a stale edit is refused and nothing is overwritten."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     clean = _clean_preferences(data)
     current = MatchPreferences.objects.select_for_update().filter(case=case).first()
     if current is None:
@@ -104,7 +105,7 @@ def preferences_save(*, case: Case, by, data: dict, version: int | None = None) 
         current = default_preferences(case)
         current.version = 0
     elif version is not None:
-        _check_version(current, version, "search")
+        check_version(current, version, "search")
     for field, value in clean.items():
         setattr(current, field, value)
     if not any(getattr(current, w) for w in WAYS):
@@ -119,7 +120,7 @@ def preferences_save(*, case: Case, by, data: dict, version: int | None = None) 
         ) from error
     current.save()
     log_action(by, "case.match_preferences_changed", current, {"fields": sorted(clean)})
-    _bump(case)
+    bump_version(case)
     return current
 
 

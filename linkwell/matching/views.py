@@ -21,6 +21,7 @@ from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
 from linkwell.core.views.util import apply_errors, safe_next
+from linkwell.directory.search import DAY_NAMES, DAYS
 from linkwell.directory.selectors import visible_services
 from linkwell.matching import selectors, services
 from linkwell.matching.engine import FACTOR_LABELS, weights_for
@@ -32,7 +33,7 @@ from linkwell.matching.forms import (
     WeightsForm,
 )
 from linkwell.matching.models import FACTORS, MatchWeights
-from linkwell.matching.profile import DAY_NAMES, DAYS, TIMES, WAYS
+from linkwell.matching.profile import TIMES, WAYS
 
 DECISION_WORDS = {
     SupportDecision.CHOSEN: "chose",
