@@ -23,6 +23,7 @@ from linkwell.casework.selectors_timeline import case_timeline
 from linkwell.casework.services import EditConflict
 from linkwell.casework.states import CaseStatus
 from linkwell.casework.views_util import case_crumbs, case_url
+from linkwell.connections.selectors_case import case_connections
 from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
@@ -63,6 +64,7 @@ def _context(request, case, *, followups=None, **forms) -> dict:
         "person": case.person,
         "referral": case.referral,
         "plan": case_plan(case),
+        "offered": case_connections(case),
         "followups": followups,
         "timeline": forms.pop("timeline", None) or case_timeline(membership=membership, case=case),
         "involved": involved_members(case),

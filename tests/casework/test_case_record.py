@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,12 +25,16 @@ from linkwell.casework.models import (
     PlanSupport,
 )
 from linkwell.casework.selectors_timeline import PAGE_SIZE, SOURCES, case_timeline
+from linkwell.connections import services as connection_services
+from linkwell.connections.states import Kind as ConnectionKind
 from linkwell.core.models import LogEntry, Role
-from linkwell.directory.models import TaxonomyTerm
+from linkwell.directory.models import ReferralRoute, TaxonomyTerm
 from linkwell.directory.taxonomy import term_id
 from linkwell.people.models import Household
 from linkwell.referrals.models import ContactAttempt, ReferralEvent
 from tests.conftest import sign_in
+from tests.connections.conftest import sharing_case
+from tests.directory.factories import listed_service
 from tests.factories import CaseFactory, MembershipFactory, PersonFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -506,6 +511,45 @@ def test_the_record_page_runs_the_same_queries_for_5_or_500_entries(client_as, s
             client.get(_url(case, "timeline/"), {"before": _at(1).isoformat()}, **HTMX)
         older.append(len(queries))
     assert older[0] == older[1], older
+
+
+def _offer_supports(case, worker, n: int) -> None:
+    """`n` connections on the case: referrals sent, and every third a signpost."""
+    for i in range(n):
+        service = listed_service(name=f"Support {n}-{i}", referral_route=ReferralRoute.LINKWELL)
+        kind = ConnectionKind.SIGNPOST if i % 3 == 2 else ConnectionKind.REFERRAL
+        offered = connection_services.connection_offer(
+            case=case, service=service, kind=kind, by=worker
+        )
+        if kind == ConnectionKind.REFERRAL:
+            connection_services.connection_send(connection=offered, by=worker)
+
+
+def test_the_plan_panel_lists_supports_offered_with_the_same_queries_for_1_or_4(client_as, scheme):
+    client = client_as(Role.LINK_WORKER)
+    worker = client.membership.user
+    counts = []
+    for n in (1, 4):
+        case = sharing_case(scheme, worker, given_name=f"P{n}")
+        _offer_supports(case, worker, n)
+        client.get(_url(case))  # warm the session and the site's caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_url(case))
+        assert response.status_code == 200
+        counts.append(len(queries))
+        offered = response.context["offered"]
+        assert [c.service.name for c in offered] == [
+            c.service.name for c in case.connections.order_by("-created_at", "pk")
+        ]
+        assert len(offered) == n
+        html = response.content.decode()
+        assert html.count('data-testid="connection"') == n
+        # The panel is drawn from what the view passed in: it asks nothing of its own.
+        context = {k: response.context[k] for k in ("case", "person", "plan", "offered")}
+        with CaptureQueriesContext(connection) as panel:
+            render_to_string("casework/partials/plan_panel.html", context)
+        assert panel.captured_queries == []
+    assert counts[0] == counts[1], counts
 
 
 def test_each_source_reads_with_one_query(client_as, scheme):
