@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from linkwell import notify
@@ -13,7 +14,7 @@ from linkwell.referrals.feedback import referrer_address, send_to_referrer
 from linkwell.referrals.states import SNOMED_LABELS
 
 
-def _letter(case: Case, *, what: str, extra: list[str], subject: str, reference: str):
+def _letter(case: Case, *, what: str, extra: list[str], subject: str, reference: str, kind: str):
     """A short letter to the referrer about the person they referred: who, what happened, the
     code for the GP record and where to sign in. No notes, needs or goals: those stay with the
     scheme."""
@@ -30,7 +31,19 @@ def _letter(case: Case, *, what: str, extra: list[str], subject: str, reference:
         subject=subject,
         body="\n\n".join(lines),
         reference=reference,
+        kind=kind,
+        personalisation={"snomed_code": SNOMED_REFERRED},
     )
+
+
+def _for(case: Case) -> dict:
+    """A letter about a case is shown, if it cannot be sent, to the case's link worker on the
+    case record."""
+    return {
+        "about": case,
+        "link": reverse("casework:detail", args=[case.pk]),
+        "sender": case.worker,
+    }
 
 
 def closing_message(case: Case) -> notify.Message:
@@ -42,6 +55,7 @@ def closing_message(case: Case) -> notify.Message:
         extra=[f"Outcome: {reason}."],
         subject=f"Social prescribing: support for {case.person.given_name} has ended",
         reference=f"case-{case.pk}",
+        kind="case.closed_letter",
     )
 
 
@@ -49,11 +63,11 @@ def tell_referrer_closed(*, case_id) -> bool:
     """Send the referrer the outcome if the case came from a referral with somewhere to answer
     and the person agreed (checked now, at the moment of use). A failed send is audited."""
     case = Case.objects.select_related(
-        "person", "scheme", "referral__referred_by", "referral__person"
+        "person", "scheme", "worker", "referral__referred_by", "referral__person"
     ).get(pk=case_id)
     if case.referral_id is None or not case.closed_at:
         return False
-    why = send_to_referrer(case.referral, lambda referral: closing_message(case))
+    why = send_to_referrer(case.referral, lambda referral: closing_message(case), **_for(case))
     if why:
         log_action(None, "case.referrer_not_told", case, {"why": why}, actor_label="Linkwell")
         return False
@@ -77,17 +91,18 @@ def plan_message(case: Case) -> notify.Message:
         extra=[],
         subject=f"Social prescribing: a plan agreed with {case.person.given_name}",
         reference=f"case-plan-{case.pk}",
+        kind="case.plan_letter",
     )
 
 
 def tell_referrer_plan(*, case_id) -> bool:
     """Tell the referrer the plan is agreed, as the person's consent allows now. Audited."""
     case = Case.objects.select_related(
-        "person", "scheme", "referral__referred_by", "referral__person"
+        "person", "scheme", "worker", "referral__referred_by", "referral__person"
     ).get(pk=case_id)
     if case.referral_id is None:
         return False
-    why = send_to_referrer(case.referral, lambda referral: plan_message(case))
+    why = send_to_referrer(case.referral, lambda referral: plan_message(case), **_for(case))
     if why:
         log_action(
             None,

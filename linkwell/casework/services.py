@@ -129,11 +129,6 @@ def bump_version(case: Case) -> None:
     case.version += 1
 
 
-# The old private name, still imported by linkwell/connections/services.py; remove once that
-# module calls open_case_for_update.
-_open_case = open_case_for_update
-
-
 def _choice(choices, value, field: str, message: str):
     """`value` as one of `choices`, or a clear error naming the field (never a 500)."""
     try:

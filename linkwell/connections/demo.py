@@ -204,7 +204,75 @@ def load_demo_connections(*, scheme, worker, provider_user=None) -> dict:
         )
     if provider_user is not None:
         _fill_provider_inbox(scheme, worker, provider_user, now)
-    return {**_counts(scheme), "link": demo_provider_link(scheme)}
+    link = demo_provider_link(scheme)
+    _demo_messages(scheme, worker, now)
+    return {**_counts(scheme), "link": link}
+
+
+NOT_VALID = "GOV.UK Notify did not send the message (400): email_address Not a valid email address"
+NOTIFY_DOWN = "GOV.UK Notify did not send the message (503): Service Unavailable"
+
+
+def _demo_messages(scheme, worker, now) -> None:
+    """The outbox as it would be: every referral's email to its service went, except one of the
+    demo link worker's that Notify refused (shown on their dashboard and the referral's page)
+    and one waiting to be tried again while Notify is down. The stored bodies of sent private
+    links are wiped, as the outbox does."""
+    from linkwell.connections.messages import connection_page
+    from linkwell.connections.nudges import provider_address
+    from linkwell.notify.models import OutgoingMessage, OutgoingStatus
+
+    sent = list(
+        Connection.objects.filter(scheme=scheme, kind=Kind.REFERRAL, sent_at__isnull=False)
+        .select_related("service__organization", "case")
+        .order_by("sent_at", "id")
+    )
+    waiting_for_worker = [
+        c
+        for c in sent
+        if c.status == Status.SENT
+        and c.case.worker_id == worker.pk
+        and not ProviderLink.objects.filter(connection=c).exists()
+    ]
+    refused = waiting_for_worker[0] if waiting_for_worker else None
+    retrying = waiting_for_worker[1] if len(waiting_for_worker) > 1 else None
+    rows = []
+    for connection in sent:
+        to = provider_address(connection) or "referrals@example.org"
+        row = OutgoingMessage(
+            scheme=scheme,
+            kind="connection.provider_link",
+            channel="email",
+            to_address=to,
+            subject=f"A referral to {connection.service.name} from {scheme.name}",
+            reference=f"provider-link-{connection.pk}",
+            secret=True,
+            about_type=Connection._meta.label_lower,
+            about_id=str(connection.pk),
+            link=connection_page(connection),
+            sender_id=connection.case.worker_id,
+            status=OutgoingStatus.SENT,
+            attempts=1,
+            created_at=connection.sent_at,
+            sent_at=connection.sent_at + timedelta(minutes=1),
+            provider_id=f"demo-{connection.pk}",
+        )
+        if connection is refused:
+            row.status, row.sent_at, row.last_error = OutgoingStatus.FAILED, None, NOT_VALID
+            row.to_address = "referrals@riverside-arts.example"
+        elif connection is retrying:
+            row.status, row.sent_at, row.attempts = OutgoingStatus.QUEUED, None, 2
+            row.last_error, row.next_attempt_at = NOTIFY_DOWN, now + timedelta(minutes=5)
+            row.secret, row.kind = False, "connection.provider_notice"
+            row.subject = f"A new referral to {connection.service.name}"
+            row.body = f"{scheme.name} has referred someone to {connection.service.name}."
+        rows.append(row)
+    OutgoingMessage.objects.bulk_create(rows)
+    if retrying is not None:  # the demo's worker tries it again in five minutes
+        from linkwell.notify.outbox import schedule_delivery
+
+        waiting = next(row for row in rows if row.about_id == str(retrying.pk))
+        schedule_delivery(waiting.pk, run_after=waiting.next_attempt_at)
 
 
 def _fill_provider_inbox(scheme, worker, provider_user, now) -> None:

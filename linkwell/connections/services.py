@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from linkwell.casework.models import Case
-from linkwell.casework.services import FollowUpPlan, _open_case, followup_schedule
+from linkwell.casework.services import FollowUpPlan, followup_schedule, open_case_for_update
 from linkwell.casework.states import FollowUpKind
 from linkwell.connections import states
 from linkwell.connections.models import Connection, ConnectionEvent, ConnectionRules
@@ -143,7 +143,7 @@ def connection_offer(
     at: datetime | None = None,
 ) -> Connection:
     """Offer a support: a signpost is given at once; a referral is proposed, to be sent."""
-    case = _open_case(case)
+    case = open_case_for_update(case)
     if kind not in Kind.values:
         raise ApplicationError(
             "connection_kind_invalid",

@@ -76,11 +76,12 @@ def message_queue(
         created_at=now or timezone.now(),
         next_attempt_at=now or timezone.now(),
     )
-    transaction.on_commit(lambda: _enqueue(row.pk))
+    transaction.on_commit(lambda: schedule_delivery(row.pk))
     return row
 
 
-def _enqueue(message_id, run_after: datetime | None = None) -> None:
+def schedule_delivery(message_id, run_after: datetime | None = None) -> None:
+    """Queue the background task that sends this message (at `run_after`, else now)."""
     from linkwell.notify.tasks import deliver_message
 
     task = deliver_message.using(run_after=run_after) if run_after else deliver_message
@@ -151,7 +152,7 @@ def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
         logger.warning(
             "Message %s not sent (try %s), trying again: %s", row.pk, row.attempts, reason
         )
-        _enqueue(row.pk, run_after=retry_at)
+        schedule_delivery(row.pk, run_after=retry_at)
         return OutgoingStatus.QUEUED
     OutgoingMessage.objects.filter(pk=row.pk).update(
         status=OutgoingStatus.FAILED, last_error=reason, next_attempt_at=None, **_ended(row)
@@ -217,6 +218,6 @@ def message_retry(*, message: OutgoingMessage, by) -> OutgoingMessage:
             {"kind": row.kind, "to": row.to_address, "about": _about(row)},
             scheme=row.scheme,
         )
-        transaction.on_commit(lambda: _enqueue(row.pk))
+        transaction.on_commit(lambda: schedule_delivery(row.pk))
     row.refresh_from_db()
     return row

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from linkwell import notify
 from linkwell.core.audit import log_action
+from linkwell.notify.outbox import message_queue
 from linkwell.people.models import ConsentScope
 from linkwell.people.selectors import has_consent
 from linkwell.referrals import states
@@ -38,31 +40,38 @@ def outcome_message(referral: Referral) -> notify.Message:
         subject=f"Referral update: {status.label.lower()}",
         body="\n\n".join(lines),
         reference=f"referral-{referral.pk}",
+        kind="referral.outcome",
+        personalisation={"status": status.label.lower(), "snomed_code": code or ""},
     )
 
 
-def send_to_referrer(referral: Referral, message) -> str:
-    """Send the referrer `message(referral)` if there is an address for them and the person
+def send_to_referrer(referral: Referral, message, *, about=None, link="", sender=None) -> str:
+    """Queue `message(referral)` for the referrer if there is an address for them and the person
     agrees now (checked at the moment of use) to updates being shared with the referrer.
-    Returns '' once sent, else why it was not, for the audit log."""
+    The outbox sends it in the background and retries; if it cannot be sent it is shown to
+    `sender` (default: the link worker the referral is assigned to) on the page of `about`
+    (default: the referral). Returns '' once queued, else why not, for the audit log."""
     if not referrer_address(referral):
         return "the referral gave no address to answer"
     if not has_consent(referral.person, ConsentScope.SHARE_REFERRER):
         return "no consent to share with the referrer"
-    try:
-        notify.send(message(referral))
-    except notify.NotifyError as error:
-        return f"the message could not be sent: {error}"[:300]
+    message_queue(
+        message(referral),
+        scheme_id=referral.scheme_id,
+        about=about if about is not None else referral,
+        link=link or reverse("referrals:detail", args=[referral.pk]),
+        sender=sender if sender is not None else referral.assigned_to,
+    )
     return ""
 
 
 def tell_referrer(*, referral_id) -> bool:
     """Send the referrer the outcome if there is somewhere to send it and the person agreed to
     updates being shared with the referrer (checked now, at the moment of use). The message goes
-    outside any transaction; a failed send is audited, never lost silently."""
-    referral = Referral.objects.select_related("person", "scheme", "referred_by").get(
-        pk=referral_id
-    )
+    through the outbox; a failed send is audited and shown, never lost silently."""
+    referral = Referral.objects.select_related(
+        "person", "scheme", "referred_by", "assigned_to"
+    ).get(pk=referral_id)
     if not referrer_address(referral):
         return False
     why = send_to_referrer(referral, outcome_message)

@@ -14,6 +14,7 @@ from linkwell.casework.models import Case, CaseEvent, FollowUp, Goal
 from linkwell.casework.views_util import case_url
 from linkwell.core.models import LogEntry, Role
 from linkwell.notify import backends
+from linkwell.notify.outbox import messages_send_due
 from linkwell.people.models import Consent
 from linkwell.people.services import consent_withdraw
 from tests.conftest import sign_in
@@ -181,6 +182,7 @@ def test_the_referrer_is_sent_the_outcome_with_the_snomed_code_when_the_person_a
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(close_url(case), closing(case, summary="Private detail."))
     assert response.status_code == 302
+    messages_send_due()  # the outbox's background task
 
     [message] = outbox
     assert message.to_email == "gp@example.test"

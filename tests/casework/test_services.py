@@ -34,6 +34,7 @@ from linkwell.core.models import LogEntry, Role
 from linkwell.directory.models import TaxonomyTerm
 from linkwell.directory.taxonomy import ACTIVITY_TYPES_ID, NEED_AREAS_ID, term_id
 from linkwell.notify import backends
+from linkwell.notify.outbox import messages_send_due
 from linkwell.people.models import ConsentScope
 from linkwell.people.services import consent_record, consent_withdraw
 from linkwell.referrals.services import referral_move
@@ -1129,6 +1130,8 @@ def test_the_referrer_is_told_the_outcome_after_commit_when_the_person_agreed(
 
     for callback in callbacks:
         callback()
+    assert outbox == []  # queued in the outbox, for its background task
+    messages_send_due()
 
     [message] = outbox
     assert message.to_email == "dr.example@practice.example.test"

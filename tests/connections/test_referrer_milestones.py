@@ -7,6 +7,8 @@ from linkwell.connections import services
 from linkwell.connections.states import Kind
 from linkwell.core.audit import LogEntry
 from linkwell.notify.backends import outbox
+from linkwell.notify.models import OutgoingMessage
+from linkwell.notify.outbox import messages_send_due
 from linkwell.people.models import Consent, ConsentMethod, ConsentScope
 from linkwell.referrals.services import contact_attempt_record
 from tests.connections.test_services import _service
@@ -31,6 +33,7 @@ def test_the_first_support_offered_tells_the_referrer_the_plan_is_agreed(
     _agrees_to_updates(case.person)
     with django_capture_on_commit_callbacks(execute=True):
         services.connection_offer(case=case, service=_service(), kind=Kind.SIGNPOST, by=worker)
+    messages_send_due()
     assert [m.to_email for m in outbox] == ["gp@example.test"]
     assert "agreed a plan of support" in outbox[0].body
     assert "871731000000106" in outbox[0].body
@@ -38,6 +41,7 @@ def test_the_first_support_offered_tells_the_referrer_the_plan_is_agreed(
         services.connection_offer(
             case=case, service=_service(name="Choir"), kind=Kind.SIGNPOST, by=worker
         )
+    messages_send_due()
     assert len(outbox) == 1  # only the first support is the milestone
 
 
@@ -56,5 +60,8 @@ def test_first_contact_tells_the_referrer(scheme, worker, django_capture_on_comm
     _agrees_to_updates(referral.person)
     with django_capture_on_commit_callbacks(execute=True):
         contact_attempt_record(referral=referral, method="phone", outcome="reached", by=worker)
+    messages_send_due()
     assert [m.to_email for m in outbox] == ["gp@example.test"]
+    # Sent for the link worker the referral is assigned to, who sees it if it fails.
+    assert OutgoingMessage.objects.get().sender == worker
     assert "is now: contacted" in outbox[0].body

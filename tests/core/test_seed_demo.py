@@ -257,6 +257,16 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
         assert Consent.objects.filter(
             person=person, scope="share_providers", recorded_at__lte=sent_at
         ).exists()
+    # Each referral's email to its service is in the outbox; one the demo link worker sent was
+    # refused, and is shown to them; no private link is kept in a stored message.
+    from linkwell.notify.models import OutgoingMessage
+    from linkwell.notify.selectors import messages_not_sent
+
+    assert OutgoingMessage.objects.filter(scheme=demo).count() == sent.count()
+    funmi = Membership.objects.get(scheme=demo, user__email=demo_email(Role.LINK_WORKER))
+    [refused] = messages_not_sent(membership=funmi)
+    assert refused.link.startswith("/cases/") and "Not a valid email address" in refused.last_error
+    assert not OutgoingMessage.objects.filter(secret=True).exclude(body="").exists()
     # A case's words fit the person: nobody who lives alone is on their sister's sofa.
     sofa = Need.objects.filter(case__scheme=demo, in_their_words__icontains="sister's sofa")
     assert not sofa.filter(case__referral__lives_alone=True).exists()

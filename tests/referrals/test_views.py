@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from linkwell.core.models import LogEntry, Role
 from linkwell.directory.taxonomy import term_id
+from linkwell.notify.outbox import messages_send_due
 from linkwell.people.models import Consent, Person
 from linkwell.referrals.models import ContactAttempt, Referral
 from tests.factories import PersonFactory, ReferralFactory
@@ -203,6 +204,7 @@ def test_contact_attempts_suggest_unable_to_contact_and_the_referrer_is_told(
     referral.refresh_from_db()
     assert referral.status == "unable_to_contact"
     assert referral.referrer_told_at is not None
+    messages_send_due()  # the outbox's background task
     assert mailoutbox[-1].to == ["gp@example.test"]
     assert "unable to contact" in mailoutbox[-1].body
 

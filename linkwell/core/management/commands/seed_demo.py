@@ -152,6 +152,8 @@ class Command(BaseCommand):
             f"{connections['waiting']} referrals waiting for a service's answer "
             "(manage.py send_referral_nudges reminds or expires them). The demo provider "
             f"answers at /provider/referrals/; a provider without an account: {connections['link']}"
+            ". One email to a service could not be sent: the link worker's dashboard shows it "
+            "(/messages/not-sent/)."
         )
 
     def _scheme(self, slug, name, site_names):
