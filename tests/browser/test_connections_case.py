@@ -86,3 +86,51 @@ def test_referring_to_two_services_by_keyboard(page, live_server, scheme):
         "Walking group": Status.SENT,
     }
     assert sent["Walking group"].message == "Mornings are best"
+
+
+def test_a_message_the_service_never_got_is_seen_and_sent_again_by_keyboard(
+    page, live_server, scheme, settings
+):
+    from linkwell.connections import services as connection_services
+    from linkwell.notify.models import OutgoingMessage
+
+    settings.NOTIFY_BACKEND = "memory"
+    worker, case, (art, walk) = _set_up(scheme)
+    sent = []
+    for service in (art, walk):
+        offered = connection_services.connection_offer(
+            case=case, service=service, kind="referral", by=worker.user
+        )
+        sent.append(connection_services.connection_send(connection=offered, by=worker.user))
+    # Notify refused both: one held a private link (kept nothing of it), one did not.
+    link_email = OutgoingMessage.objects.get(about_id=str(sent[0].pk))
+    OutgoingMessage.objects.filter(pk=link_email.pk).update(
+        status="failed", attempts=1, last_error="email_address Not a valid email address", body=""
+    )
+    note = OutgoingMessage.objects.get(about_id=str(sent[1].pk))
+    OutgoingMessage.objects.filter(pk=note.pk).update(
+        secret=False, status="failed", attempts=5, last_error="GOV.UK Notify did not answer"
+    )
+    signed_in(page, live_server, worker.user)
+    page.goto("/")
+    callout = page.get_by_test_id("messages-not-sent")
+    expect(callout).to_contain_text("2 messages could not be delivered")
+    _no_violations(page, "the dashboard with messages not sent")
+    see = callout.get_by_role("link")
+    _press_until_focused(page, see)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("not-sent")).to_be_visible()
+    _no_violations(page, "messages not sent")
+    retry = page.get_by_role("button", name="Try again")
+    _press_until_focused(page, retry)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("will be sent again")).to_be_visible()
+    assert OutgoingMessage.objects.get(pk=note.pk).status == "queued"
+    page.goto(f"/cases/{case.pk}/connections/{sent[0].pk}/")
+    expect(page.get_by_test_id("message-not-sent")).to_contain_text("Not a valid email address")
+    _no_violations(page, "a connection's page with a message not sent")
+    tell = page.get_by_role("button", name="Tell the service again")
+    _press_until_focused(page, tell)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("will be told again")).to_be_visible()
+    assert OutgoingMessage.objects.filter(about_id=str(sent[0].pk), status="queued").count() == 1
