@@ -17,6 +17,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -29,6 +30,7 @@ from linkwell.casework.models import Case, Contact, FollowUp
 from linkwell.casework.selectors import cases_for
 from linkwell.casework.states import ON_CASELOAD, CaseStatus, FollowUpKind, FollowUpStatus
 from linkwell.connections.models import Connection
+from linkwell.connections.states import OPEN as CONNECTION_OPEN
 from linkwell.connections.states import Status as ConnectionStatus
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.models import Membership, Role, User
@@ -98,6 +100,12 @@ class CaseloadRow:
     def referrals_waiting(self) -> int:
         """Referrals sent and waiting for their service's answer."""
         return self.case.referrals_waiting
+
+    @property
+    def open_connections(self) -> list[Connection]:
+        """The supports offered that are still open (proposed, waiting for an answer, under
+        way, or a signpost whose outcome is not known yet), oldest first."""
+        return self.case.open_connections
 
     @property
     def flags(self) -> list[str]:
@@ -238,7 +246,14 @@ def caseload_page(
     filters = filters or CaseloadFilters()
     today = today or timezone.localdate()
     qs = caseload(membership=membership, worker=worker, filters=filters, today=today)
-    page = Paginator(qs, PAGE_SIZE).get_page(page_number)
+    open_connections = Prefetch(
+        "connections",
+        queryset=Connection.objects.filter(status__in=CONNECTION_OPEN)
+        .select_related("service")
+        .order_by("created_at", "id"),
+        to_attr="open_connections",
+    )
+    page = Paginator(qs.prefetch_related(open_connections), PAGE_SIZE).get_page(page_number)
     rows = [CaseloadRow(case=c, today=today) for c in page.object_list]
     total, overdue = caseload_counts(membership=membership, worker=worker, today=today)
     log_action(

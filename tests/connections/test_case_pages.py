@@ -406,10 +406,18 @@ def test_the_caseload_counts_referrals_waiting_with_constant_queries(web, scheme
         response = web.get("/cases/")
     assert [r.referrals_waiting for r in response.context["caseload"].rows] == [2]
     assert "2 waiting for services" in response.content.decode()
+    # Every open connection is listed on the row, with its status, linking to its page.
+    [row] = response.context["caseload"].rows
+    assert sorted(c.service.name for c in row.open_connections) == ["S1-0-0", "S1-0-1", "S1-0-2"]
+    assert sorted(c.status for c in row.open_connections) == ["accepted", "sent", "sent"]
+    html = response.content.decode()
+    first = row.open_connections[0]
+    assert f"/cases/{row.case.pk}/connections/{first.pk}/" in html
     add(4)
     with CaptureQueriesContext(db) as large:
         response = web.get("/cases/")
     assert [r.referrals_waiting for r in response.context["caseload"].rows] == [2] * 5
+    assert [len(r.open_connections) for r in response.context["caseload"].rows] == [3] * 5
     assert len(small.captured_queries) == len(large.captured_queries)
 
 
