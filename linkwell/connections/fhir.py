@@ -1,6 +1,9 @@
 """Onward referrals as FHIR R4 Tasks: a connection of kind referral, once sent, is a Task with
 the connection's id that the scheme's team and the service's provider system can read, and that
-the provider system can move (accepted, rejected with a reason, in-progress, completed).
+the provider system can move (accepted, rejected with a reason, in-progress, completed, failed).
+Statuses sharing a Task.status (started and attended some; dropped out, did not attend and no
+answer in time) are told apart by businessStatus, a coding from CONNECTION_STATUS_SYSTEM whose
+code is the connection's status; a provider system sends the same coding to say which it means.
 
 - `task`: the Task for a connection, built through the R4B model.
 - `fhir_connections` / `fhir_connection_get`: the connections a token's membership may read
@@ -8,6 +11,8 @@ the provider system can move (accepted, rejected with a reason, in-progress, com
   organisations they keep, as in their inbox).
 - `update_from_patch` / `update_from_put`: what a PATCH (JSON Patch) or PUT asks for, or a
   FhirError naming the element at fault.
+- `check_if_match`: an `If-Match` header against the connection's version (the Task's
+  meta.versionId and ETag), or a 412 FhirError.
 - `task_update`: the move, through `connections.services.connection_move` (which audits it).
 
 The HTTP side (tokens, the scheme header, JSON out) is in `linkwell.referrals.fhir.views`.
@@ -20,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 import pydantic
+from django.db import transaction
 from django.db.models import QuerySet
 from fhir.resources.R4B.task import Task
 
@@ -350,12 +356,14 @@ def task(connection: Connection, *, for_provider: bool = False) -> dict:
 
 @dataclass(frozen=True)
 class TaskUpdate:
-    """What a provider system asks: a FHIR Task status, why, and (a JSON Patch 'test') the
-    Task status it saw."""
+    """What a provider system asks: a FHIR Task status, which status it means (the code of a
+    businessStatus coding from CONNECTION_STATUS_SYSTEM, None if it sent none), why, and (a
+    JSON Patch 'test') the Task status it saw."""
 
     status: str
     reason: str = ""
     seen: str | None = None
+    business_status: str | None = None
 
 
 def _json(body: bytes):
@@ -380,12 +388,35 @@ def _reason_text(value, where: str) -> str:
     raise FhirError(422, Issue("value", f"{where} must be a CodeableConcept with text.", where))
 
 
-_PATCH_PATHS = {"/status", "/statusReason", "/statusReason/text"}
+def _business_status(value, where: str = "Task.businessStatus") -> str | None:
+    """The code of a businessStatus's first coding from CONNECTION_STATUS_SYSTEM; None when it
+    has none (another system's codes and text are the sender's own and are not read)."""
+    if value is None:
+        return None
+    codings = value.get("coding", []) if isinstance(value, dict) else None
+    if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
+        raise FhirError(
+            422,
+            Issue(
+                "value",
+                f"{where} must be a CodeableConcept with a coding from {CONNECTION_STATUS_SYSTEM}.",
+                where,
+            ),
+        )
+    for coding in codings:
+        if coding.get("system") == CONNECTION_STATUS_SYSTEM:
+            code = coding.get("code")
+            return code if isinstance(code, str) else ""
+    return None
+
+
+_PATCH_PATHS = {"/status", "/statusReason", "/statusReason/text", "/businessStatus"}
 
 
 def update_from_patch(body: bytes) -> TaskUpdate:
-    """A JSON Patch (RFC 6902): 'replace' (or 'add') /status and /statusReason (or
-    /statusReason/text); optionally 'test' /status with the status the sender saw."""
+    """A JSON Patch (RFC 6902): 'replace' (or 'add') /status, /businessStatus and
+    /statusReason (or /statusReason/text); optionally 'test' /status with the status the
+    sender saw."""
     ops = _json(body)
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
         raise FhirError(
@@ -396,7 +427,7 @@ def update_from_patch(body: bytes) -> TaskUpdate:
                 '{"op": "replace", "path": "/status", "value": "accepted"}.',
             ),
         )
-    status = seen = None
+    status = seen = business_status = None
     reason = ""
     for index, op in enumerate(ops):
         kind, path = op.get("op"), op.get("path")
@@ -406,8 +437,8 @@ def update_from_patch(body: bytes) -> TaskUpdate:
                 422,
                 Issue(
                     "not-supported",
-                    f"Operation {index}: only /status and /statusReason of a Task may be "
-                    f"changed here, not {path!r}.",
+                    f"Operation {index}: only /status, /businessStatus and /statusReason of "
+                    f"a Task may be changed here, not {path!r}.",
                     where if path else None,
                 ),
             )
@@ -420,6 +451,8 @@ def update_from_patch(body: bytes) -> TaskUpdate:
                 )
             if path == "/status":
                 status = op["value"]
+            elif path == "/businessStatus":
+                business_status = _business_status(op["value"])
             else:
                 reason = _reason_text(op["value"], "Task.statusReason")
         else:
@@ -427,8 +460,8 @@ def update_from_patch(body: bytes) -> TaskUpdate:
                 422,
                 Issue(
                     "not-supported",
-                    f"Operation {index}: use 'replace' (or 'add') on /status and "
-                    "/statusReason, or 'test' on /status.",
+                    f"Operation {index}: use 'replace' (or 'add') on /status, /businessStatus "
+                    "and /statusReason, or 'test' on /status.",
                     where,
                 ),
             )
@@ -436,11 +469,12 @@ def update_from_patch(body: bytes) -> TaskUpdate:
         raise FhirError(
             422, Issue("required", "Say the Task's new status (/status).", "Task.status")
         )
-    return TaskUpdate(status=status, reason=reason, seen=seen)
+    return TaskUpdate(status=status, reason=reason, seen=seen, business_status=business_status)
 
 
 def update_from_put(body: bytes, *, task_id: str) -> TaskUpdate:
-    """A whole Task (as read, with a new status): only status and statusReason are read."""
+    """A whole Task (as read, with a new status): only status, businessStatus and
+    statusReason are read."""
     data = _json(body)
     if not isinstance(data, dict) or data.get("resourceType") != "Task":
         raise FhirError(400, Issue("invalid", "Send a Task resource.", "resourceType"))
@@ -454,7 +488,9 @@ def update_from_put(body: bytes, *, task_id: str) -> TaskUpdate:
     except pydantic.ValidationError as error:
         raise FhirError(400, issues_from_pydantic(error, "Task")) from None
     return TaskUpdate(
-        status=data["status"], reason=_reason_text(data.get("statusReason"), "Task.statusReason")
+        status=data["status"],
+        reason=_reason_text(data.get("statusReason"), "Task.statusReason"),
+        business_status=_business_status(data.get("businessStatus")),
     )
 
 
@@ -482,9 +518,119 @@ def update_from_request(method: str, content_type: str, body: bytes, *, task_id:
     return update_from_put(body, task_id=task_id)
 
 
-def task_update(*, connection: Connection, update: TaskUpdate, by) -> Connection:
+def etag(version) -> str:
+    return f'W/"{version}"'
+
+
+def _if_match_versions(if_match: str) -> set[str]:
+    """The versions an If-Match header names: W/"3", "3" (or a list of them); '*' is any."""
+    versions = set()
+    for tag in if_match.split(","):
+        tag = tag.strip()
+        if tag.startswith(("W/", "w/")):
+            tag = tag[2:]
+        versions.add(tag.strip().strip('"'))
+    return versions
+
+
+def check_if_match(version, if_match: str | None) -> None:
+    """A 412 FhirError unless `If-Match` (when sent) names this version of the Task."""
+    if if_match is None or not if_match.strip():
+        return
+    wanted = _if_match_versions(if_match)
+    if "*" in wanted or str(version) in wanted:
+        return
+    raise FhirError(
+        412,
+        Issue(
+            "conflict",
+            f"The Task has changed since you read it: it is now version {version} (ETag "
+            f"{etag(version)}), not {if_match.strip()} (If-Match). Read it again and decide "
+            "again; nothing was changed.",
+        ),
+    )
+
+
+def _codes(statuses) -> str:
+    return " or ".join(repr(str(s)) for s in statuses)
+
+
+def _meant(connection: Connection, update: TaskUpdate) -> str:
+    """The connection status a Task update asks for: the one its businessStatus names among
+    those its Task.status can mean; without one, the status it already has if that has this
+    Task.status, else the Task.status's own meaning; or a FhirError (422) naming the field."""
+    candidates = states.FROM_FHIR_TASK_STATUSES.get(update.status)
+    if candidates is None:
+        allowed = ", ".join(states.FROM_FHIR_TASK_STATUSES)
+        raise FhirError(
+            422,
+            Issue(
+                "code-invalid",
+                f"A service may set a Task's status to {allowed}; not {update.status!r}.",
+                "Task.status",
+            ),
+        )
+    code = update.business_status
+    if code is not None and code not in states.REFERRAL_STATUSES:
+        raise FhirError(
+            422,
+            Issue(
+                "code-invalid",
+                f"{code!r} is not a code of {CONNECTION_STATUS_SYSTEM}.",
+                "Task.businessStatus",
+            ),
+        )
+    if code == connection.status and code not in candidates:
+        code = None  # the businessStatus as read, left unchanged with a new status: not a choice
+    if code is not None:
+        if code not in candidates:
+            raise FhirError(
+                422,
+                Issue(
+                    "code-invalid",
+                    f"With status '{update.status}', businessStatus must be "
+                    f"{_codes(candidates)} (system {CONNECTION_STATUS_SYSTEM}); not {code!r}.",
+                    "Task.businessStatus",
+                ),
+            )
+        return code
+    if connection.status in candidates:
+        return connection.status
+    default = states.FROM_FHIR_TASK_STATUS.get(update.status)
+    if default is None:
+        raise FhirError(
+            422,
+            Issue(
+                "required",
+                f"Say which with businessStatus when the status is '{update.status}': a "
+                f"coding from {CONNECTION_STATUS_SYSTEM} with code {_codes(candidates)}.",
+                "Task.businessStatus",
+            ),
+        )
+    return default
+
+
+def task_update(
+    *, connection: Connection, update: TaskUpdate, by, if_match: str | None = None
+) -> Connection:
     """Move the connection as the provider system asks, or FhirError saying why not (nothing
-    changed). Asking for the status it already has changes nothing."""
+    changed). Asking for the status it already has changes nothing. With `if_match` (the
+    If-Match header), the version is checked again with the row locked, so the move is made
+    only to the version the sender read."""
+    if if_match is None or not if_match.strip():
+        return _task_update(connection=connection, update=update, by=by)
+    with transaction.atomic():
+        version = (
+            Connection.objects.select_for_update()
+            .filter(pk=connection.pk)
+            .values_list("version", flat=True)
+            .get()
+        )
+        check_if_match(version, if_match)
+        return _task_update(connection=connection, update=update, by=by)
+
+
+def _task_update(*, connection: Connection, update: TaskUpdate, by) -> Connection:
     current = states.FHIR_TASK_STATUS[connection.status]
     if update.seen is not None and update.seen != current:
         raise FhirError(
@@ -497,23 +643,14 @@ def task_update(*, connection: Connection, update: TaskUpdate, by) -> Connection
                 "Task.status",
             ),
         )
-    to = states.FROM_FHIR_TASK_STATUS.get(update.status)
-    if to is None:
-        allowed = ", ".join(states.FROM_FHIR_TASK_STATUS)
-        raise FhirError(
-            422,
-            Issue(
-                "code-invalid",
-                f"A service may set a Task's status to {allowed}; not {update.status!r}.",
-                "Task.status",
-            ),
-        )
+    to = _meant(connection, update)
     if to in states.NEEDS_REASON and not update.reason:
         raise FhirError(
             422,
             Issue(
                 "required",
-                f"Say why in statusReason.text when the status is '{update.status}'.",
+                f"Say why in statusReason.text when the status is '{update.status}'"
+                + (f" ({Status(to).label.lower()})." if update.status == "failed" else "."),
                 "Task.statusReason",
             ),
         )
@@ -526,7 +663,7 @@ def task_update(*, connection: Connection, update: TaskUpdate, by) -> Connection
                 "Task.statusReason",
             ),
         )
-    if update.status == current:
+    if to == connection.status:
         return connection
     try:
         return connection_move(

@@ -85,6 +85,8 @@ PROVIDER_MOVES = frozenset(
 ANSWERS = frozenset({S.ACCEPTED, S.DECLINED})
 
 # FHIR R4 Task.status for each referral status (signposts are not sent, so have no Task).
+# Statuses sharing a Task.status are told apart by Task.businessStatus: a coding from
+# Linkwell's connection-status CodeSystem whose code is the status itself (`attended_some`).
 FHIR_TASK_STATUS = {
     S.PROPOSED: "draft",
     S.SENT: "requested",
@@ -98,7 +100,14 @@ FHIR_TASK_STATUS = {
     S.WITHDRAWN: "cancelled",
     S.EXPIRED: "failed",
 }
-# What a provider system's Task update means here.
+# What a provider system's Task update means here: the statuses each Task.status it may set
+# can mean (the provider's moves with that Task.status, picked by businessStatus)...
+FROM_FHIR_TASK_STATUSES: dict[str, tuple[str, ...]] = {
+    fhir: tuple(s for s in Status if s in PROVIDER_MOVES and FHIR_TASK_STATUS[s] == fhir)
+    for fhir in dict.fromkeys(FHIR_TASK_STATUS[s] for s in Status if s in PROVIDER_MOVES)
+}
+# ...and what a Task.status means without a businessStatus. "failed" has no default: the
+# provider says whether the person dropped out or did not attend.
 FROM_FHIR_TASK_STATUS = {
     "accepted": S.ACCEPTED,
     "rejected": S.DECLINED,

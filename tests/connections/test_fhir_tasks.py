@@ -369,7 +369,7 @@ def test_an_illegal_jump_is_409_and_changes_nothing(provider, referral):
     assert state(referral) == before
 
 
-@pytest.mark.parametrize("status", ["failed", "cancelled", "requested", "draft", "bogus"])
+@pytest.mark.parametrize("status", ["cancelled", "requested", "draft", "received", "bogus"])
 def test_a_status_a_service_may_not_set_is_422(provider, referral, status):
     before = state(referral)
     issues = outcome(patch(referral, provider.token, replace(status)), 422)
@@ -515,3 +515,344 @@ def test_another_schemes_referral_is_404_for_a_provider(other_scheme, provider):
     """Not a 403, which would say it exists."""
     theirs = ReferralFactory(scheme=other_scheme)
     assert outcome(get(f"/fhir/Task/{theirs.pk}", provider.token), 404)
+
+
+# --- every status, and those sharing a Task.status ------------------------------------------
+
+CONNECTION_STATUS = connection_fhir.CONNECTION_STATUS_SYSTEM
+# How each status is reached (provider moves unless said), and how its Task reads.
+PATHS = {
+    Status.SENT: [],
+    Status.ACCEPTED: [Status.ACCEPTED],
+    Status.DECLINED: [(Status.DECLINED, "No places")],
+    Status.STARTED: [Status.ACCEPTED, Status.STARTED],
+    Status.ATTENDED_SOME: [Status.ACCEPTED, Status.STARTED, Status.ATTENDED_SOME],
+    Status.COMPLETED: [Status.ACCEPTED, Status.STARTED, Status.COMPLETED],
+    Status.DROPPED_OUT: [Status.ACCEPTED, Status.STARTED, (Status.DROPPED_OUT, "Moved away")],
+    Status.DID_NOT_ATTEND: [Status.ACCEPTED, Status.DID_NOT_ATTEND],
+    Status.WITHDRAWN: [("team", Status.WITHDRAWN, "Found work")],
+    Status.EXPIRED: [("linkwell", Status.EXPIRED, "")],
+}
+READS = {
+    Status.SENT: ("requested", None),
+    Status.ACCEPTED: ("accepted", None),
+    Status.DECLINED: ("rejected", "No places"),
+    Status.STARTED: ("in-progress", None),
+    Status.ATTENDED_SOME: ("in-progress", None),
+    Status.COMPLETED: ("completed", None),
+    Status.DROPPED_OUT: ("failed", "Moved away"),
+    Status.DID_NOT_ATTEND: ("failed", None),
+    Status.WITHDRAWN: ("cancelled", None),
+    Status.EXPIRED: ("failed", None),
+}
+
+
+def walk(connection, steps, provider, worker):
+    for step in steps:
+        if isinstance(step, tuple) and step[0] == "team":
+            services.connection_move(connection=connection, to=step[1], by=worker, reason=step[2])
+        elif isinstance(step, tuple) and step[0] == "linkwell":
+            services.connection_move(connection=connection, to=step[1], by_label="Linkwell")
+        else:
+            to, reason = step if isinstance(step, tuple) else (step, "")
+            services.connection_move(
+                connection=connection, to=to, by=provider.user, reason=reason, as_provider=True
+            )
+    return Connection.objects.get(pk=connection.pk)
+
+
+@pytest.mark.parametrize("status", list(PATHS))
+def test_every_sent_status_reads_as_a_task(staff, provider, worker, referral, status):
+    connection = walk(referral, PATHS[status], provider, worker)
+    assert connection.status == status
+    task = task_of(get(f"/fhir/Task/{connection.pk}", staff.token))
+    fhir_status, reason = READS[status]
+    assert task["status"] == fhir_status
+    assert task["businessStatus"] == {
+        "coding": [{"system": CONNECTION_STATUS, "code": status.value, "display": status.label}],
+        "text": status.label,
+    }
+    assert task.get("statusReason") == ({"text": reason} if reason else None)
+
+
+def test_statuses_sharing_a_task_status_differ_in_business_status():
+    from linkwell.connections import states
+
+    by_task_status = {}
+    for status, fhir_status in READS.items():
+        by_task_status.setdefault(fhir_status[0], []).append(status)
+    assert by_task_status["in-progress"] == [Status.STARTED, Status.ATTENDED_SOME]
+    assert by_task_status["failed"] == [Status.DROPPED_OUT, Status.DID_NOT_ATTEND, Status.EXPIRED]
+    assert {s: f for s, (f, _) in READS.items()} == {
+        s: f for s, f in states.FHIR_TASK_STATUS.items() if s != Status.PROPOSED
+    }
+    # What a provider system may ask for, and how businessStatus picks among them.
+    assert states.FROM_FHIR_TASK_STATUSES == {
+        "accepted": (Status.ACCEPTED,),
+        "rejected": (Status.DECLINED,),
+        "in-progress": (Status.STARTED, Status.ATTENDED_SOME),
+        "completed": (Status.COMPLETED,),
+        "failed": (Status.DROPPED_OUT, Status.DID_NOT_ATTEND),
+    }
+
+
+def business(code, system=CONNECTION_STATUS):
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def failed(code=None, reason=None):
+    ops = replace("failed", reason)
+    if code is not None:
+        ops.append({"op": "replace", "path": "/businessStatus", "value": business(code)})
+    return ops
+
+
+def test_failed_did_not_attend_moves_it_and_records_the_event(provider, staff, referral):
+    services.connection_move(
+        connection=referral, to=Status.ACCEPTED, by=provider.user, as_provider=True
+    )
+    version = Connection.objects.get(pk=referral.pk).version
+    response = patch(referral, provider.token, failed("did_not_attend"))
+    task = task_of(response)
+    assert task["status"] == "failed"
+    assert task["businessStatus"]["coding"][0]["code"] == "did_not_attend"
+    assert task["businessStatus"]["text"] == "Did not attend"
+    assert "statusReason" not in task
+    assert task["meta"]["versionId"] == str(version + 1)
+    assert response["ETag"] == f'W/"{version + 1}"'
+
+    referral.refresh_from_db()
+    assert (referral.status, referral.version) == (Status.DID_NOT_ATTEND, version + 1)
+    event = ConnectionEvent.objects.filter(connection=referral).last()
+    assert (event.from_status, event.to_status, event.by) == (
+        Status.ACCEPTED,
+        Status.DID_NOT_ATTEND,
+        provider.user,
+    )
+    moved = LogEntry.objects.filter(action="connection.moved", object_id=str(referral.pk))
+    assert (moved.first().data["to"], moved.first().data["by_provider"]) == (
+        Status.DID_NOT_ATTEND,
+        True,
+    )  # the newest entry
+    # The team reads the same; a search for failed Tasks finds it.
+    assert task_of(get(f"/fhir/Task/{referral.pk}", staff.token))["status"] == "failed"
+    owner = f"HealthcareService/{referral.service_id}"
+    bundle = get(f"/fhir/Task?owner={owner}&status=failed", provider.token).json()
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [str(referral.pk)]
+
+
+def test_failed_dropped_out_needs_a_reason(provider, referral):
+    walk(referral, [Status.ACCEPTED, Status.STARTED], provider, None)
+    before = state(referral)
+    issues = outcome(patch(referral, provider.token, failed("dropped_out")), 422)
+    assert (issues[0]["code"], issues[0]["expression"]) == ("required", ["Task.statusReason"])
+    assert "dropped out" in issues[0]["diagnostics"]
+    assert state(referral) == before
+
+    task = task_of(patch(referral, provider.token, failed("dropped_out", "Started a new job")))
+    assert (task["status"], task["businessStatus"]["coding"][0]["code"]) == (
+        "failed",
+        "dropped_out",
+    )
+    assert task["statusReason"] == {"text": "Started a new job"}
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_reason) == (Status.DROPPED_OUT, "Started a new job")
+    event = ConnectionEvent.objects.filter(connection=referral).last()
+    assert (event.to_status, event.reason) == (Status.DROPPED_OUT, "Started a new job")
+
+
+@pytest.mark.parametrize(
+    ("business_status", "code"),
+    [
+        (None, "required"),  # failed: which?
+        (business("bogus"), "code-invalid"),  # not a connection status
+        (business("completed"), "code-invalid"),  # a status, but not a failed one
+        (business("expired"), "code-invalid"),  # failed, but not the provider's to say
+        (business("dropped-out", system="https://example.org/ours"), "required"),  # not ours
+        ({"text": "Did not attend"}, "required"),  # words are not read
+        ("did_not_attend", "value"),  # not a CodeableConcept
+    ],
+)
+def test_failed_without_a_business_status_it_can_mean_is_422(
+    provider, referral, business_status, code
+):
+    walk(referral, [Status.ACCEPTED], provider, None)
+    before = state(referral)
+    ops = replace("failed", "Reason")
+    if business_status is not None:
+        ops.append({"op": "add", "path": "/businessStatus", "value": business_status})
+    issues = outcome(patch(referral, provider.token, ops), 422)
+    assert (issues[0]["code"], issues[0]["expression"]) == (code, ["Task.businessStatus"])
+    if code == "required":
+        assert "did_not_attend" in issues[0]["diagnostics"]
+    assert state(referral) == before
+
+
+def test_a_failed_move_the_state_machine_forbids_is_409(provider, referral):
+    before = state(referral)  # sent: nobody can have dropped out or missed it yet
+    issues = outcome(patch(referral, provider.token, failed("did_not_attend")), 409)
+    assert (issues[0]["code"], issues[0]["expression"]) == ("business-rule", ["Task.status"])
+    assert state(referral) == before
+    walk(referral, [Status.ACCEPTED, Status.STARTED], provider, None)
+    before = state(referral)  # started: they came, so not "did not attend"
+    assert outcome(patch(referral, provider.token, failed("did_not_attend")), 409)
+    assert state(referral) == before
+
+
+def test_in_progress_with_attended_some(provider, referral):
+    walk(referral, [Status.ACCEPTED], provider, None)
+    task = task_of(patch(referral, provider.token, replace("in-progress")))  # no businessStatus
+    assert task["businessStatus"]["coding"][0]["code"] == "started"
+
+    ops = [
+        *replace("in-progress"),
+        {"op": "replace", "path": "/businessStatus", "value": business("attended_some")},
+    ]
+    task = task_of(patch(referral, provider.token, ops))
+    assert (task["status"], task["businessStatus"]["text"]) == (
+        "in-progress",
+        "Attended some sessions",
+    )
+    assert Connection.objects.get(pk=referral.pk).status == Status.ATTENDED_SOME
+    # In-progress again without a businessStatus: it already is, nothing changes.
+    before = state(referral)
+    assert task_of(patch(referral, provider.token, replace("in-progress")))["status"] == (
+        "in-progress"
+    )
+    assert state(referral) == before
+    # Back to "started" is not a move the state machine has.
+    ops[1]["value"] = business("started")
+    assert outcome(patch(referral, provider.token, ops), 409)[0]["code"] == "business-rule"
+    assert state(referral) == before
+    # A businessStatus that is not an in-progress one.
+    ops[1]["value"] = business("did_not_attend")
+    issues = outcome(patch(referral, provider.token, ops), 422)
+    assert issues[0]["expression"] == ["Task.businessStatus"]
+    assert state(referral) == before
+
+
+def test_put_reads_the_business_status_and_ignores_it_as_read(provider, referral):
+    walk(referral, [Status.ACCEPTED, Status.STARTED], provider, None)
+    task = task_of(get(f"/fhir/Task/{referral.pk}", provider.token))
+    assert task["businessStatus"]["coding"][0]["code"] == "started"
+    before = state(referral)
+
+    task["status"] = "failed"  # businessStatus left as read ("started"): which failure?
+    issues = outcome(put(referral, provider.token, task), 422)
+    assert (issues[0]["code"], issues[0]["expression"]) == ("required", ["Task.businessStatus"])
+    assert state(referral) == before
+
+    task["businessStatus"] = business("dropped_out")
+    task["statusReason"] = {"text": "Too far to travel"}
+    answer = task_of(put(referral, provider.token, task))
+    assert (answer["status"], answer["businessStatus"]["coding"][0]["code"]) == (
+        "failed",
+        "dropped_out",
+    )
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_reason) == (Status.DROPPED_OUT, "Too far to travel")
+
+
+def test_put_in_progress_as_read_from_accepted_is_started(provider, referral):
+    walk(referral, [Status.ACCEPTED], provider, None)
+    task = task_of(get(f"/fhir/Task/{referral.pk}", provider.token))
+    task["status"] = "in-progress"  # businessStatus still "accepted", as read
+    assert task_of(put(referral, provider.token, task))["businessStatus"]["coding"][0]["code"] == (
+        "started"
+    )
+    assert Connection.objects.get(pk=referral.pk).status == Status.STARTED
+
+
+# --- versions: meta.versionId, ETag and If-Match ----------------------------------------------
+
+
+def patch_if(connection, token, ops, if_match, **kwargs):
+    return Client().patch(
+        f"/fhir/Task/{connection.pk}",
+        data=json.dumps(ops),
+        content_type=JSON_PATCH,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_IF_MATCH=if_match,
+    )
+
+
+def test_if_match_with_the_current_version_moves_it(provider, referral):
+    response = get(f"/fhir/Task/{referral.pk}", provider.token)
+    version = task_of(response)["meta"]["versionId"]
+    assert response["ETag"] == f'W/"{version}"'
+
+    response = patch_if(referral, provider.token, replace("accepted"), response["ETag"])
+    task = task_of(response)
+    assert task["status"] == "accepted"
+    assert task["meta"]["versionId"] == str(int(version) + 1)
+    assert response["ETag"] == f'W/"{int(version) + 1}"'
+    # The strong form and '*' match too.
+    task = task_of(
+        patch_if(referral, provider.token, replace("in-progress"), f'"{int(version) + 1}"')
+    )
+    assert task["status"] == "in-progress"
+    assert task_of(patch_if(referral, provider.token, replace("completed"), "*"))["status"] == (
+        "completed"
+    )
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(provider, worker, referral):
+    etag = get(f"/fhir/Task/{referral.pk}", provider.token)["ETag"]
+    services.connection_move(
+        connection=referral, to=Status.ACCEPTED, by=provider.user, as_provider=True
+    )  # someone else answered since it was read
+    before = state(referral)
+
+    response = patch_if(referral, provider.token, replace("rejected", "Full"), etag)
+    issues = outcome(response, 412)
+    assert issues[0]["code"] == "conflict"
+    assert f"now version {before[0]['version']}" in issues[0]["diagnostics"]
+    assert state(referral) == before
+    assert Connection.objects.get(pk=referral.pk).status == Status.ACCEPTED
+
+    # A precondition comes before the body: a stale version is 412 even with a bad body.
+    assert outcome(patch_if(referral, provider.token, [{"op": "bogus"}], etag), 412)
+    # PUT honours it too.
+    task = task_of(get(f"/fhir/Task/{referral.pk}", provider.token))
+    task["status"] = "in-progress"
+    response = Client().put(
+        f"/fhir/Task/{referral.pk}",
+        data=json.dumps(task),
+        content_type=FHIR_JSON,
+        HTTP_AUTHORIZATION=f"Bearer {provider.token}",
+        HTTP_IF_MATCH=etag,
+    )
+    assert outcome(response, 412)[0]["code"] == "conflict"
+    assert state(referral) == before
+    # Without If-Match, as before: the move is made.
+    assert task_of(patch(referral, provider.token, replace("in-progress")))["status"] == (
+        "in-progress"
+    )
+
+
+def test_if_match_is_checked_again_with_the_row_locked(provider, referral):
+    """The version changes between the request's first read and its write: still 412."""
+    stale = Connection.objects.get(pk=referral.pk)
+    if_match = f'W/"{stale.version}"'
+    services.connection_move(
+        connection=referral, to=Status.ACCEPTED, by=provider.user, as_provider=True
+    )
+    before = state(referral)
+    with pytest.raises(connection_fhir.FhirError) as raised:
+        connection_fhir.task_update(
+            connection=stale,
+            update=connection_fhir.TaskUpdate(status="rejected", reason="Full"),
+            by=provider.user,
+            if_match=if_match,
+        )
+    assert raised.value.status == 412
+    assert state(referral) == before
+
+
+def test_the_capability_statement_lists_the_task_search_params_there_are():
+    from linkwell.referrals.fhir.outbound import capability_statement
+
+    statement = capability_statement(base_url="http://testserver/fhir/")
+    (task,) = [r for r in statement["rest"][0]["resource"] if r["type"] == "Task"]
+    assert tuple(p["name"] for p in task["searchParam"]) == connection_fhir.SEARCH_PARAMS
+    assert {i["code"] for i in task["interaction"]} == {"read", "search-type", "update", "patch"}

@@ -146,7 +146,15 @@ def test_metadata_is_an_r4_capability_statement_without_a_token(db):
     )
     resources = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert {i["code"] for i in resources["ServiceRequest"]["interaction"]} == {"create", "read"}
-    assert [i["code"] for i in resources["Task"]["interaction"]] == ["read"]
+    task = resources["Task"]
+    assert [i["code"] for i in task["interaction"]] == ["read", "search-type", "update", "patch"]
+    assert [(p["name"], p["type"]) for p in task["searchParam"]] == [
+        ("focus", "reference"),
+        ("owner", "reference"),
+        ("status", "token"),
+    ]
+    assert task["versioning"] == "versioned-update"  # meta.versionId, ETag, If-Match
+    assert "If-Match" in task["documentation"]
     assert "Bundle" in body["rest"][0]["documentation"]
     assert "X-Linkwell-Scheme" in body["rest"][0]["security"]["description"]
 

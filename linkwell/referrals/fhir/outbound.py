@@ -32,7 +32,8 @@ URGENCY_TO_PRIORITY = {
     Urgency.URGENT: "asap",
 }
 PATIENT_GENDERS = {"male", "female", "other", "unknown"}
-CAPABILITY_DATE = "2026-11-22"
+CAPABILITY_DATE = "2026-12-06"
+SEARCH_PARAMETER = "http://hl7.org/fhir/SearchParameter"
 
 
 def _dump(model) -> dict:
@@ -207,6 +208,8 @@ def created_bundle(referral: Referral, *, base_url: str) -> dict:
 
 
 def capability_statement(*, base_url: str) -> dict:
+    from linkwell.connections.fhir import CONNECTION_STATUS_SYSTEM  # it imports this package
+
     data = {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -274,10 +277,66 @@ def capability_statement(*, base_url: str) -> dict:
                             "The Task with the referral's id follows its status: requested, "
                             "received, accepted, in-progress, rejected, failed or cancelled; "
                             "businessStatus gives Linkwell's own status, statusReason the "
-                            "reason given, output the SNOMED CT code for the GP record."
+                            "reason given, output the SNOMED CT code for the GP record. An "
+                            "onward referral to a directory service is a Task of its own (its "
+                            "id; owner: the HealthcareService) that the service's staff move "
+                            "with PATCH (JSON Patch on /status, /businessStatus, "
+                            "/statusReason) or PUT: accepted, rejected (statusReason required), "
+                            "in-progress, completed, failed; businessStatus, a coding from "
+                            f"{CONNECTION_STATUS_SYSTEM}, says which status is meant where "
+                            "several share a Task.status (in-progress: started or "
+                            "attended_some; failed: dropped_out, with statusReason, or "
+                            "did_not_attend). An onward referral's Task has meta.versionId and "
+                            'an ETag W/"<versionId>"; PATCH and PUT honour If-Match (412 if '
+                            "it is not the current version)."
                         ),
-                        "interaction": [{"code": "read"}],
-                        "versioning": "no-version",
+                        "interaction": [
+                            {
+                                "code": "read",
+                                "documentation": "A referral's or an onward referral's Task.",
+                            },
+                            {
+                                "code": "search-type",
+                                "documentation": "By focus and/or owner (required), with "
+                                "status, _count (0-100) and _offset.",
+                            },
+                            {
+                                "code": "update",
+                                "documentation": "An onward referral's Task, by the service: "
+                                "only status, businessStatus and statusReason are read.",
+                            },
+                            {
+                                "code": "patch",
+                                "documentation": "An onward referral's Task, by the service: "
+                                "a JSON Patch (application/json-patch+json).",
+                            },
+                        ],
+                        "versioning": "versioned-update",
+                        "readHistory": False,
+                        "updateCreate": False,
+                        "conditionalUpdate": False,
+                        "searchParam": [
+                            {
+                                "name": "focus",
+                                "definition": f"{SEARCH_PARAMETER}/Task-focus",
+                                "type": "reference",
+                                "documentation": "ServiceRequest/<id>: the referral's own Task "
+                                "and the onward referrals made from its case.",
+                            },
+                            {
+                                "name": "owner",
+                                "definition": f"{SEARCH_PARAMETER}/Task-owner",
+                                "type": "reference",
+                                "documentation": "HealthcareService/<id>: the onward referrals "
+                                "to one directory service.",
+                            },
+                            {
+                                "name": "status",
+                                "definition": f"{SEARCH_PARAMETER}/Task-status",
+                                "type": "token",
+                                "documentation": "Task statuses, comma-separated.",
+                            },
+                        ],
                     },
                 ],
             }

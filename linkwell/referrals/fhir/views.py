@@ -261,7 +261,8 @@ def _connection_task(membership: Membership, connection):
     resource = connection_fhir.task(
         connection, for_provider=connection_fhir.is_provider(membership)
     )
-    return fhir_response(resource, headers={"ETag": f'W/"{resource["meta"]["versionId"]}"'})
+    etag = connection_fhir.etag(resource["meta"]["versionId"])
+    return fhir_response(resource, headers={"ETag": etag})
 
 
 @fhir_endpoint("GET", "PATCH", "PUT")
@@ -309,10 +310,15 @@ def _connection_task_update(request: HttpRequest, membership: Membership, task_i
     connection = connection_fhir.fhir_connection_get(membership=membership, connection_id=task_id)
     if connection is None:
         raise FhirError(404, Issue("not-found", "There is no Task with this id for you."))
+    # If-Match is a precondition: a stale version is 412 before the body is looked at.
+    if_match = request.headers.get("If-Match")
+    connection_fhir.check_if_match(connection.version, if_match)
     update = connection_fhir.update_from_request(
         request.method, request.content_type, request.body, task_id=task_id
     )
-    connection_fhir.task_update(connection=connection, update=update, by=membership.user)
+    connection_fhir.task_update(
+        connection=connection, update=update, by=membership.user, if_match=if_match
+    )
     connection = connection_fhir.fhir_connection_get(membership=membership, connection_id=task_id)
     return _connection_task(membership, connection)
 
