@@ -8,4 +8,7 @@ class CaseworkConfig(AppConfig):
 
     def ready(self):
         # Audit labels for casework actions.
-        from linkwell.casework import services  # noqa: F401
+        from linkwell.casework import (
+            feedback,  # noqa: F401  (how the outbox checks and records letters to referrers)
+            services,  # noqa: F401
+        )

@@ -10,7 +10,8 @@ from linkwell import notify
 from linkwell.casework.models import Case
 from linkwell.casework.states import SNOMED_REFERRED, ClosingReason
 from linkwell.core.audit import log_action
-from linkwell.referrals.feedback import referrer_address, send_to_referrer
+from linkwell.notify.outbox import register_kind
+from linkwell.referrals.feedback import letter_still_wanted, referrer_address, send_to_referrer
 from linkwell.referrals.states import SNOMED_LABELS
 
 
@@ -37,8 +38,8 @@ def _letter(case: Case, *, what: str, extra: list[str], subject: str, reference:
 
 
 def _for(case: Case) -> dict:
-    """A letter about a case is shown, if it cannot be sent, to the case's link worker on the
-    case record."""
+    """A letter about a case is shown, if it cannot be sent, to the case's link worker (on their
+    dashboard, "Messages not sent" and the case record)."""
     return {
         "about": case,
         "link": reverse("casework:detail", args=[case.pk]),
@@ -71,7 +72,15 @@ def tell_referrer_closed(*, case_id) -> bool:
     if why:
         log_action(None, "case.referrer_not_told", case, {"why": why}, actor_label="Linkwell")
         return False
-    Case.objects.filter(pk=case.pk).update(referrer_told_at=timezone.now())
+    return True
+
+
+def _closing_sent(row) -> None:
+    """The referrer has been told the case ended: recorded once the letter has gone."""
+    case = Case.objects.filter(pk=row.about_id).first()
+    if case is None:
+        return
+    Case.objects.filter(pk=case.pk).update(referrer_told_at=row.sent_at or timezone.now())
     log_action(
         None,
         "case.referrer_told",
@@ -79,7 +88,6 @@ def tell_referrer_closed(*, case_id) -> bool:
         {"reason": case.closing_reason, "snomed_code": SNOMED_REFERRED},
         actor_label="Linkwell",
     )
-    return True
 
 
 def plan_message(case: Case) -> notify.Message:
@@ -112,11 +120,20 @@ def tell_referrer_plan(*, case_id) -> bool:
             actor_label="Linkwell",
         )
         return False
-    log_action(
-        None,
-        "case.referrer_told",
-        case,
-        {"about": "plan", "snomed_code": SNOMED_REFERRED},
-        actor_label="Linkwell",
-    )
     return True
+
+
+def _plan_sent(row) -> None:
+    case = Case.objects.filter(pk=row.about_id).first()
+    if case is not None:
+        log_action(
+            None,
+            "case.referrer_told",
+            case,
+            {"about": "plan", "snomed_code": SNOMED_REFERRED},
+            actor_label="Linkwell",
+        )
+
+
+register_kind("case.closed_letter", still_wanted=letter_still_wanted, on_sent=_closing_sent)
+register_kind("case.plan_letter", still_wanted=letter_still_wanted, on_sent=_plan_sent)

@@ -28,6 +28,7 @@ from linkwell.core.access import scheme_view
 from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, can
 from linkwell.core.views.util import apply_errors
+from linkwell.notify.selectors import messages_about
 
 DETAIL = "casework/detail.html"
 
@@ -65,6 +66,8 @@ def _context(request, case, *, followups=None, **forms) -> dict:
         "referral": case.referral,
         "plan": case_plan(case),
         "offered": case_connections(case),
+        # Letters to the referrer about this case that could not be sent.
+        "outgoing": messages_about(case, membership=membership, failed_only=True),
         "followups": followups,
         "timeline": forms.pop("timeline", None) or case_timeline(membership=membership, case=case),
         "involved": involved_members(case),

@@ -8,4 +8,7 @@ class ConnectionsConfig(AppConfig):
 
     def ready(self):
         # Audit labels for connection actions.
-        from linkwell.connections import services  # noqa: F401
+        from linkwell.connections import (
+            messages,  # noqa: F401  (how the outbox checks messages about referrals)
+            services,  # noqa: F401
+        )

@@ -8,7 +8,15 @@ from django.urls import reverse
 
 from linkwell import notify
 from linkwell.connections.models import Connection
-from linkwell.notify.outbox import message_queue
+from linkwell.connections.states import Status
+from linkwell.notify.outbox import message_queue, register_kind
+
+# Messages asking a service to answer a referral: wanted only while it waits for that answer.
+TO_ANSWER = (
+    "connection.provider_notice",
+    "connection.provider_link",
+    "connection.provider_reminder",
+)
 
 
 def connection_page(connection: Connection) -> str:
@@ -25,3 +33,14 @@ def queue_about(connection: Connection, message: notify.Message, *, sender=None,
         sender=sender,
         secret=secret,
     )
+
+
+def _still_waiting(row) -> str:
+    status = Connection.objects.filter(pk=row.about_id).values_list("status", flat=True).first()
+    if status != Status.SENT:
+        return "the referral is no longer waiting for the service's answer"
+    return ""
+
+
+for _kind in TO_ANSWER:
+    register_kind(_kind, still_wanted=_still_waiting)

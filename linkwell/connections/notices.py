@@ -16,6 +16,7 @@ from linkwell.connections.nudges import PROVIDER_INBOX, provider_address
 from linkwell.connections.provider_links import provider_link_send
 from linkwell.connections.states import Status
 from linkwell.core.audit import ACTIONS, log_action
+from linkwell.core.errors import ApplicationError
 
 ACTIONS.update({"connection.provider_told": "Told a service a referral was sent to it"})
 
@@ -42,7 +43,10 @@ def tell_provider(*, connection: Connection, by=None) -> str:
         address = provider_address(connection)
         if not address:
             return _not_told(connection, "the service has no email address", by)
-        return provider_link_send(connection=connection, sent_to=address, by=by)
+        try:
+            return provider_link_send(connection=connection, sent_to=address, by=by)
+        except ApplicationError:  # an address in the directory that is not one
+            return _not_told(connection, f"its email address ({address}) is not valid", by)
     inbox = settings.LINKWELL_BASE_URL + reverse(PROVIDER_INBOX)
     scheme = connection.case.scheme.name
     for email in staff:

@@ -17,7 +17,12 @@ from linkwell.casework.models import Case
 from linkwell.casework.services import FollowUpPlan, followup_schedule, open_case_for_update
 from linkwell.casework.states import FollowUpKind
 from linkwell.connections import states
-from linkwell.connections.models import Connection, ConnectionEvent, ConnectionRules
+from linkwell.connections.models import (
+    Connection,
+    ConnectionEvent,
+    ConnectionRules,
+    ProviderLink,
+)
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
 from linkwell.core.errors import ApplicationError
@@ -337,18 +342,30 @@ def connection_send(*, connection: Connection, by, at: datetime | None = None) -
 @transaction.atomic
 def connection_tell_provider(*, connection: Connection, by) -> str:
     """Tell the service again about a referral waiting for its answer (after a message that
-    could not be sent): a new note to its staff, or a new private link. Returns "" when
-    queued, else why the service cannot be told."""
+    could not be sent): a new note to its staff, or a new private link (the earlier links stop
+    working). Earlier messages that could not be sent leave the "not sent" list. Returns ""
+    when queued, else why the service cannot be told."""
+    from linkwell.connections.messages import TO_ANSWER
+    from linkwell.connections.notices import tell_provider
+    from linkwell.notify.outbox import messages_replaced
+
     connection = _locked(connection)
+    if connection.case.is_closed:
+        raise ApplicationError(
+            "case_closed", "This case is closed. Reopen it first if you need to change it."
+        )
     if connection.kind != Kind.REFERRAL or connection.status != Status.SENT:
         raise ApplicationError(
             "connection_not_waiting",
             "Only a referral waiting for the service's answer can be sent to it again.",
             status=409,
         )
-    from linkwell.connections.notices import tell_provider
-
-    return tell_provider(connection=connection, by=by)
+    now = timezone.now()
+    ProviderLink.objects.filter(connection=connection, expires_at__gt=now).update(expires_at=now)
+    why_not = tell_provider(connection=connection, by=by)
+    if not why_not:
+        messages_replaced(about=connection, by=by, kinds=TO_ANSWER)
+    return why_not
 
 
 @transaction.atomic

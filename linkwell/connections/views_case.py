@@ -93,6 +93,18 @@ def _offer_all(case, chosen: list[OfferForm], by):
         return [], [(chosen[index], error) for index, error in refusal.refused]
 
 
+def _warn_untold(request, made) -> None:
+    """A referral sent to a service that could not be told about it: say so, now."""
+    for connection in made:
+        why_not = getattr(connection, "not_told", "")
+        if why_not:
+            messages.warning(
+                request,
+                f"{connection.service.name} was not told about the referral: {why_not}. "
+                "Contact them another way.",
+            )
+
+
 def _done_message(made) -> str:
     referrals = sum(1 for c in made if c.kind == Kind.REFERRAL)
     signposts = len(made) - referrals
@@ -162,6 +174,7 @@ def new(request, case_id):
                 if made:
                     first = case.person.first_name
                     messages.success(request, f"{_done_message(made)} Recorded for {first}.")
+                    _warn_untold(request, made)
                     return redirect(case_url(case, "supports-offered"))
     errors = page_errors or any(form.is_bound and form.errors for form in offers)
     return render(
@@ -193,7 +206,7 @@ def _detail_context(request, case, connection, **extra) -> dict:
         "crumbs": case_crumbs(case),
         "case_url": case_url(case, "supports-offered"),
         "move_url": reverse("case_connections:move", args=[case.pk, connection.pk]),
-        "outgoing": messages_about(connection),
+        "outgoing": messages_about(connection, membership=request.membership),
         "retell_url": reverse("case_connections:tell_provider", args=[case.pk, connection.pk]),
         **extra,
     }
@@ -280,6 +293,7 @@ def move(request, case_id, connection_id):
             if error_field:
                 error_message = "Say why it is withdrawn" if to == Status.WITHDRAWN else "Say why"
     if moved is not None:
+        _warn_untold(request, [moved])
         words = MOVED.get(moved.status, "Recorded: {service} is now '{label}'.")
         messages.success(
             request,

@@ -1,5 +1,6 @@
 """The outbox: each message sent on someone's behalf in the background, kept until it is sent or
-has failed for good, so a failure is seen by the person it was sent for."""
+has failed for good, so a failure is seen by the person it was sent for. Its body and fields are
+wiped once it is sent, no longer needed, or (for one holding a private link) has failed."""
 
 import uuid
 
@@ -13,6 +14,9 @@ class OutgoingStatus(models.TextChoices):
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Not sent"
+    # Not sent because it was no longer wanted: what it was about moved on, consent to share
+    # was withdrawn, it was sent again another way, or someone dismissed it.
+    CANCELLED = "cancelled", "Not needed"
 
 
 class OutgoingMessage(models.Model):

@@ -1,23 +1,29 @@
 """The outbox: messages sent on someone's behalf in the background.
 
 `message_queue` stores a message in the caller's transaction and, once that commits, queues a
-background task (`tasks.deliver_message`) to send it. The task claims the message, sends it
-once, and then:
-- marks it sent, with the backend's id for it;
-- or, when the failure may pass (Notify down, busy or unreachable), waits and tries again after
-  each of NOTIFY_RETRY_DELAYS;
+background task (`tasks.deliver_message`) to send it. The task claims the message if it is due,
+asks its kind whether it is still wanted (`register_kind`: consent to share, the referral still
+waiting...), sends it once, and then:
+- marks it sent, with the backend's id for it, and runs its kind's `on_sent` (so "the referrer
+  was told" is recorded when they were, not when the letter was queued);
+- or, when the failure may pass (Notify down, busy or unreachable, or an error nobody foresaw),
+  waits and tries again after each of NOTIFY_RETRY_DELAYS;
 - or marks it not sent, with the reason, when it was refused or ran out of tries. It is then
-  shown to the person it was sent for (`selectors.messages_not_sent`) until they try it again.
+  shown to the person it was sent for (`selectors.messages_not_sent`) until they try it again
+  or dismiss it;
+- or, when it is no longer wanted, marks it "not needed", with why.
 
 `messages_send_due` (`manage.py send_waiting_messages`) sends whatever is due whose task was
 lost, and takes back a message left "being sent" by a worker that stopped.
-A message holding a secret (a private link) has its body and fields wiped once it ends, so the
-secret is not kept; such a message is made again rather than tried again.
+A message's words are not kept once it is sent or not needed (they may name the person); a
+message holding a secret (a private link) keeps nothing of it once it ends, so it is made again
+("Tell the service again") rather than tried again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -35,11 +41,32 @@ logger = logging.getLogger("linkwell.notify")
 # A worker that claims a message has this long to send it before the sweep takes it back.
 LEASE = timedelta(minutes=15)
 
+# Per kind of message (by prefix, e.g. "connection."): `still_wanted(row) -> why_not`, asked just
+# before each try, so consent and the state of what it is about are checked at the moment of
+# use; and `on_sent(row)`, run once it has been sent (to record that someone was told).
+_CHECKS: dict[str, Callable[[OutgoingMessage], str]] = {}
+_ON_SENT: dict[str, Callable[[OutgoingMessage], None]] = {}
+
+
+def register_kind(prefix: str, *, still_wanted=None, on_sent=None) -> None:
+    """Say how to check a kind of message is still wanted, and what to do once it is sent."""
+    if still_wanted is not None:
+        _CHECKS[prefix] = still_wanted
+    if on_sent is not None:
+        _ON_SENT[prefix] = on_sent
+
+
+def _for_kind(table: dict, kind: str):
+    matches = [prefix for prefix in table if kind.startswith(prefix)]
+    return table[max(matches, key=len)] if matches else None
+
+
 ACTIONS.update(
     {
         "message.sent": "Sent a message",
         "message.not_sent": "A message could not be sent",
         "message.retried": "Tried a message again",
+        "message.cancelled": "A message was not needed any more, or was dismissed",
     }
 )
 
@@ -101,30 +128,49 @@ def _as_message(row: OutgoingMessage) -> notify.Message:
     )
 
 
-def _ended(row: OutgoingMessage) -> dict:
-    """What changes when a message ends: a secret is not kept."""
-    return {"body": "", "personalisation": {}} if row.secret else {}
+def _wiped(row: OutgoingMessage, *, sent: bool) -> dict:
+    """What is not kept once a message ends: its words, when sent or no longer needed (they
+    may name the person), and a private link always."""
+    return {"body": "", "personalisation": {}} if sent or row.secret else {}
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
 def message_deliver(message_id, *, now: datetime | None = None) -> str:
-    """Try to send one message once; returns its status afterwards ("" if it was not waiting)."""
+    """Try to send one message once, if it is due; returns its status afterwards ("" if it was
+    not waiting, or not due: a task that runs early or twice sends nothing)."""
     now = now or timezone.now()
-    claimed = OutgoingMessage.objects.filter(pk=message_id, status=OutgoingStatus.QUEUED).update(
-        status=OutgoingStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + LEASE
+    claimed = (
+        OutgoingMessage.objects.filter(pk=message_id, status=OutgoingStatus.QUEUED)
+        .filter(_due(now))
+        .update(
+            status=OutgoingStatus.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + LEASE,
+        )
     )
     if not claimed:
         return ""
     row = OutgoingMessage.objects.get(pk=message_id)
+    check = _for_kind(_CHECKS, row.kind)
+    why_not = check(row) if check is not None else ""
+    if why_not:
+        return _cancel(row, why_not, by=None)
     try:
         provider_id = notify.send(_as_message(row))
     except (notify.NotifyError, ValueError) as error:
         return _failed(row, error, now)
+    except Exception as error:  # a bug or an outage we did not foresee: try again later
+        logger.exception("Message %s: unexpected error while sending", row.pk)
+        return _failed(row, notify.NotifyError(f"Unexpected error: {error}", temporary=True), now)
     OutgoingMessage.objects.filter(pk=row.pk).update(
         status=OutgoingStatus.SENT,
         sent_at=now,
         next_attempt_at=None,
         provider_id=str(provider_id)[:100],
-        **_ended(row),
+        **_wiped(row, sent=True),
     )
     log_action(
         None,
@@ -134,7 +180,28 @@ def message_deliver(message_id, *, now: datetime | None = None) -> str:
         scheme=row.scheme,
         actor_label="Linkwell",
     )
+    after = _for_kind(_ON_SENT, row.kind)
+    if after is not None:
+        after(row)
     return OutgoingStatus.SENT
+
+
+def _cancel(row: OutgoingMessage, why: str, *, by) -> str:
+    OutgoingMessage.objects.filter(pk=row.pk).update(
+        status=OutgoingStatus.CANCELLED,
+        last_error=why[:500],
+        next_attempt_at=None,
+        **_wiped(row, sent=True),
+    )
+    log_action(
+        by,
+        "message.cancelled",
+        row,
+        {"kind": row.kind, "to": row.to_address, "why": why[:300], "about": _about(row)},
+        scheme=row.scheme,
+        actor_label="" if getattr(by, "is_authenticated", False) else "Linkwell",
+    )
+    return OutgoingStatus.CANCELLED
 
 
 def _about(row: OutgoingMessage) -> str:
@@ -155,7 +222,10 @@ def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
         schedule_delivery(row.pk, run_after=retry_at)
         return OutgoingStatus.QUEUED
     OutgoingMessage.objects.filter(pk=row.pk).update(
-        status=OutgoingStatus.FAILED, last_error=reason, next_attempt_at=None, **_ended(row)
+        status=OutgoingStatus.FAILED,
+        last_error=reason,
+        next_attempt_at=None,
+        **_wiped(row, sent=False),
     )
     log_action(
         None,
@@ -171,20 +241,27 @@ def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
 
 def messages_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Send the messages that are due (their task was lost or never ran), after taking back any
-    left "being sent" longer than the lease. Returns how many ended in each status."""
+    left "being sent" longer than the lease: tried again if it has tries left, else "not sent"
+    (it may have gone: the worker stopped before it could say). Returns how many ended in each
+    status; one message's error does not stop the rest."""
     now = now or timezone.now()
-    OutgoingMessage.objects.filter(status=OutgoingStatus.SENDING, next_attempt_at__lt=now).update(
-        status=OutgoingStatus.QUEUED
-    )
+    stalled = OutgoingMessage.objects.filter(status=OutgoingStatus.SENDING, next_attempt_at__lt=now)
+    for row in stalled.filter(attempts__gt=len(settings.NOTIFY_RETRY_DELAYS)):
+        _failed(row, notify.NotifyError("The sender stopped while sending it."), now)
+    stalled.update(status=OutgoingStatus.QUEUED)
     due = list(
         OutgoingMessage.objects.filter(status=OutgoingStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(_due(now))
         .order_by("next_attempt_at", "created_at")
         .values_list("pk", flat=True)[:limit]
     )
     counts: dict[str, int] = {}
     for message_id in due:
-        status = message_deliver(message_id, now=now)
+        try:
+            status = message_deliver(message_id, now=now)
+        except Exception:
+            logger.exception("Message %s could not be handled", message_id)
+            continue
         if status:
             counts[status] = counts.get(status, 0) + 1
     return counts
@@ -221,3 +298,33 @@ def message_retry(*, message: OutgoingMessage, by) -> OutgoingMessage:
         transaction.on_commit(lambda: schedule_delivery(row.pk))
     row.refresh_from_db()
     return row
+
+
+def message_dismiss(*, message: OutgoingMessage, by) -> OutgoingMessage:
+    """Take a message that could not be sent off the list (the person was told another way, or
+    the address is wrong for good). Its words are not kept. Audited."""
+    with transaction.atomic():
+        row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
+        if row.status != OutgoingStatus.FAILED:
+            raise ApplicationError(
+                "message_not_failed",
+                "Only a message that could not be sent can be dismissed.",
+                status=409,
+            )
+        _cancel(row, f"Dismissed: {row.last_error}", by=by)
+    row.refresh_from_db()
+    return row
+
+
+def messages_replaced(*, about, by, kinds: tuple[str, ...]) -> int:
+    """Messages about `about` of these kinds that could not be sent are replaced by a new one:
+    they leave the "not sent" list. Returns how many."""
+    rows = OutgoingMessage.objects.filter(
+        about_type=about._meta.label_lower,
+        about_id=str(about.pk),
+        kind__in=kinds,
+        status=OutgoingStatus.FAILED,
+    )
+    for row in rows:
+        _cancel(row, "Sent again.", by=by)
+    return len(rows)

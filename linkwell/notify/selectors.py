@@ -12,13 +12,18 @@ def may_see_messages(membership) -> bool:
     return can(membership, Perm.CASELOAD) or can(membership, Perm.TEAM_VIEW)
 
 
+def sees_the_teams(membership) -> bool:
+    """Managers and administrators see the whole team's messages, unless they work at some
+    sites only (a message's subject may name a person from another site)."""
+    return can(membership, Perm.TEAM_VIEW) and not membership.sites.exists()
+
+
 def _visible(membership):
-    """Messages of the member's scheme sent for them; the whole team's for those who see the
-    team (managers and administrators)."""
+    """Messages of the member's scheme sent for them; the whole team's for those who see it."""
     if not may_see_messages(membership):
         return OutgoingMessage.objects.none()
     rows = OutgoingMessage.objects.filter(scheme_id=membership.scheme_id)
-    if not can(membership, Perm.TEAM_VIEW):
+    if not sees_the_teams(membership):
         rows = rows.filter(sender_id=membership.user_id)
     return rows
 
@@ -45,10 +50,16 @@ def message_for(*, membership, message_id) -> OutgoingMessage:
     return row
 
 
-def messages_about(obj, *, limit: int = 20) -> list[OutgoingMessage]:
-    """The messages sent about a record (the caller has checked the member may see it)."""
-    return list(
-        OutgoingMessage.objects.filter(
-            about_type=obj._meta.label_lower, about_id=str(obj.pk)
-        ).order_by("-created_at", "-id")[:limit]
-    )
+def messages_about(obj, *, membership, limit: int = 20, failed_only=False) -> list:
+    """The messages sent about a record (the caller has checked the member may see the record),
+    each marked `may_act` when this member may try it again or dismiss it."""
+    rows = OutgoingMessage.objects.filter(
+        about_type=obj._meta.label_lower, about_id=str(obj.pk)
+    ).select_related("sender")
+    if failed_only:
+        rows = rows.filter(status=OutgoingStatus.FAILED)
+    rows = list(rows.order_by("-created_at", "-id")[:limit])
+    team = sees_the_teams(membership)
+    for row in rows:
+        row.may_act = team or row.sender_id == membership.user_id
+    return rows

@@ -7,10 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from linkwell.core.errors import ApplicationError
-from linkwell.core.permissions import Perm, can
 from linkwell.notify import outbox, selectors
 
 
@@ -30,7 +30,7 @@ def not_sent(request):
         "notify/not_sent.html",
         {
             "rows": selectors.messages_not_sent(membership=membership),
-            "perms_team": can(membership, Perm.TEAM_VIEW),
+            "perms_team": selectors.sees_the_teams(membership),
             "crumbs": [("Dashboard", reverse("core:dashboard"))],
         },
     )
@@ -47,7 +47,25 @@ def retry(request, message_id):
         messages.error(request, error.message)
     else:
         messages.success(request, f"The message to {row.to_address} will be sent again.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def dismiss(request, message_id):
+    membership = _membership(request)
+    row = selectors.message_for(membership=membership, message_id=message_id)
+    try:
+        outbox.message_dismiss(message=row, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The message to {row.to_address} is off the list.")
+    return _back(request)
+
+
+def _back(request):
     back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("notify:not_sent")

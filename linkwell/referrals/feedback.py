@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from linkwell import notify
 from linkwell.core.audit import log_action
-from linkwell.notify.outbox import message_queue
+from linkwell.notify.outbox import message_queue, register_kind
 from linkwell.people.models import ConsentScope
 from linkwell.people.selectors import has_consent
 from linkwell.referrals import states
@@ -41,7 +41,11 @@ def outcome_message(referral: Referral) -> notify.Message:
         body="\n\n".join(lines),
         reference=f"referral-{referral.pk}",
         kind="referral.outcome",
-        personalisation={"status": status.label.lower(), "snomed_code": code or ""},
+        personalisation={
+            "status": status.label.lower(),
+            "status_code": referral.status,
+            "snomed_code": code or "",
+        },
     )
 
 
@@ -84,12 +88,41 @@ def tell_referrer(*, referral_id) -> bool:
             actor_label="Linkwell",
         )
         return False
-    Referral.objects.filter(pk=referral.pk).update(referrer_told_at=timezone.now())
+    return True
+
+
+def letter_still_wanted(row) -> str:
+    """Asked by the outbox before each try of a letter to a referrer: the person must still
+    agree to updates being shared with the referrer (consent at the moment of use)."""
+    from linkwell.casework.models import Case
+
+    if row.about_type == Case._meta.label_lower:
+        person = Case.objects.filter(pk=row.about_id).values_list("person", flat=True).first()
+    else:
+        person = Referral.objects.filter(pk=row.about_id).values_list("person", flat=True).first()
+    if person is None:
+        return "what the letter was about is gone"
+    if not has_consent(person, ConsentScope.SHARE_REFERRER):
+        return "the person no longer agrees to updates being shared with the referrer"
+    return ""
+
+
+def _outcome_sent(row) -> None:
+    """The referrer has been told: recorded when the letter has gone, not when it was queued."""
+    referral = Referral.objects.filter(pk=row.about_id).first()
+    if referral is None:
+        return
+    Referral.objects.filter(pk=referral.pk).update(referrer_told_at=row.sent_at or timezone.now())
     log_action(
         None,
         "referral.referrer_told",
         referral,
-        {"status": referral.status, "snomed_code": referral.snomed_code},
+        {
+            "status": row.personalisation.get("status_code", ""),
+            "snomed_code": row.personalisation.get("snomed_code", ""),
+        },
         actor_label="Linkwell",
     )
-    return True
+
+
+register_kind("referral.outcome", still_wanted=letter_still_wanted, on_sent=_outcome_sent)

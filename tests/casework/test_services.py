@@ -1470,6 +1470,7 @@ def test_every_write_is_audited_against_the_person_with_no_free_text(
             summary=f"{SECRET} summary",
             cancel_followups=True,
         )
+    messages_send_due()  # the letter to the referrer goes, and is recorded as told
     services.case_reopen(case=case, by=worker.user, reason=f"{SECRET} reopen")
     selectors.case_detail(membership=worker, case_id=case.pk)
 

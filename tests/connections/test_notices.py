@@ -68,7 +68,8 @@ def test_staff_with_accounts_are_pointed_to_their_inbox(
     assert outbox[0].kind == "connection.provider_notice"
     assert "/provider/referrals/" in outbox[0].body
     assert not ProviderLink.objects.exists()
-    assert OutgoingMessage.objects.get().body  # nothing secret in it: it is kept
+    # Once sent, its words are not kept either.
+    assert OutgoingMessage.objects.get().body == ""
 
 
 def test_a_service_with_no_address_is_not_told_and_the_sender_hears_why(
@@ -81,6 +82,11 @@ def test_a_service_with_no_address_is_not_told_and_the_sender_hears_why(
     assert sent.status == Status.SENT
     assert sent.not_told == "the service has no email address"
     assert not OutgoingMessage.objects.exists()
+    # The link worker sees it on the referral's page, with a way to try again later.
+    page = sign_in(Client(), worker).get(
+        reverse("case_connections:detail", args=[case.pk, sent.pk])
+    )
+    assert 'data-testid="service-not-told"' in page.content.decode()
 
 
 def test_telling_again_makes_a_new_link_and_only_while_the_referral_waits(
@@ -98,3 +104,59 @@ def test_telling_again_makes_a_new_link_and_only_while_the_referral_waits(
     with pytest.raises(ApplicationError, match="waiting for the service's answer"):
         services.connection_tell_provider(connection=sent, by=worker)
     assert OutgoingMessage.objects.count() == 2
+
+
+def test_a_notice_for_a_referral_answered_before_it_went_is_not_sent(
+    case, worker, django_capture_on_commit_callbacks
+):
+    service = _service(referral_email="referrals@artgroup.example")
+    sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
+    services.connection_move(connection=sent, to=Status.WITHDRAWN, by=worker, reason="Moved")
+    assert messages_send_due() == {OutgoingStatus.CANCELLED: 1}
+    assert outbox == []
+    row = OutgoingMessage.objects.get()
+    assert "no longer waiting" in row.last_error and row.body == ""
+
+
+def test_a_directory_address_that_is_not_one_does_not_stop_the_send_and_is_shown(
+    case, worker, django_capture_on_commit_callbacks
+):
+    service = _service(referral_email="not an address")
+    web = sign_in(Client(), worker)
+    prefix = f"s-{service.pk}-"
+    response = web.post(
+        reverse("case_connections:new", args=[case.pk]),
+        {
+            "action": "send",
+            "service": [str(service.pk)],
+            prefix + "include": "on",
+            prefix + "kind": "referral",
+            prefix + "message": "Carol would like to join",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Sent 1 referral" in html
+    assert "was not told about the referral" in html and "is not valid" in html
+    sent = case.connections.get()
+    assert sent.status == Status.SENT and not OutgoingMessage.objects.exists()
+    page = web.get(reverse("case_connections:detail", args=[case.pk, sent.pk]))
+    assert 'data-testid="service-not-told"' in page.content.decode()
+
+
+def test_telling_again_replaces_a_failed_link_and_the_old_link_stops_working(
+    case, worker, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    service = _service(referral_email="referrals@artgroup.example")
+    sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
+    first = OutgoingMessage.objects.get()
+    OutgoingMessage.objects.filter(pk=first.pk).update(
+        status=OutgoingStatus.FAILED, attempts=1, last_error="Not a valid email address", body=""
+    )
+    services.connection_tell_provider(connection=sent, by=worker)
+    first.refresh_from_db()
+    assert first.status == OutgoingStatus.CANCELLED  # off the "not sent" list
+    links = ProviderLink.objects.filter(connection=sent).order_by("created_at")
+    assert [link.expires_at <= timezone.now() for link in links] == [True, False]

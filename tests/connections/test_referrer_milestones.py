@@ -65,3 +65,20 @@ def test_first_contact_tells_the_referrer(scheme, worker, django_capture_on_comm
     # Sent for the link worker the referral is assigned to, who sees it if it fails.
     assert OutgoingMessage.objects.get().sender == worker
     assert "is now: contacted" in outbox[0].body
+
+
+def test_a_letter_is_not_sent_if_consent_is_withdrawn_before_it_goes(
+    case, worker, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    _agrees_to_updates(case.person)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.connection_offer(case=case, service=_service(), kind=Kind.SIGNPOST, by=worker)
+    Consent.objects.filter(person=case.person).update(withdrawn_at=timezone.now())
+    messages_send_due()
+    assert outbox == []
+    row = OutgoingMessage.objects.get()
+    assert row.status == "cancelled" and "no longer agrees" in row.last_error
+    assert row.body == ""  # the letter named the person: not kept
+    assert not LogEntry.objects.filter(action="case.referrer_told").exists()

@@ -508,6 +508,7 @@ OBJECT_URLS = {
     "case_connections:move": (_other_connection, ["post"], Role.LINK_WORKER),
     "case_connections:tell_provider": (_other_connection, ["post"], Role.LINK_WORKER),
     "notify:retry": (_other_failed_message, ["post"], Role.MANAGER),
+    "notify:dismiss": (_other_failed_message, ["post"], Role.MANAGER),
     "matching:find_support": (_other_open_case, ["get"], Role.LINK_WORKER),
     "matching:decide": (_other_open_case, ["post"], Role.LINK_WORKER),
     "matching:decline": (_other_case_and_public_service, ["get", "post"], Role.LINK_WORKER),

@@ -46,7 +46,7 @@ def _queue(worker, django_capture_on_commit_callbacks, **message):
     message.setdefault("body", "Please accept or decline it")
     with django_capture_on_commit_callbacks(execute=True):
         return message_queue(
-            notify.Message(kind="connection.provider_notice", **message),
+            notify.Message(kind="test.notice", **message),
             scheme_id=worker.scheme_id,
             about=worker.scheme,
             link="/cases/",
@@ -126,6 +126,7 @@ def test_a_refusal_is_not_tried_again(stand_in, worker, django_capture_on_commit
     row.refresh_from_db()
     assert row.attempts == 1 and "team-only API key" in row.last_error
     assert len(_task_runs(row)) == 1  # only the first: no retry was queued
+    assert row.next_attempt_at is None
 
 
 def test_a_message_that_held_a_secret_keeps_nothing_of_it(
@@ -216,11 +217,6 @@ def test_the_sender_sees_a_failed_message_and_tries_it_again(
     # A fresh round of tries: still broken, so it waits to be tried again, off the list.
     assert message_deliver(row.pk) == OutgoingStatus.QUEUED
     assert messages_not_sent(membership=worker) == []
-    # Trying again a message that is not "not sent" changes nothing.
-    OutgoingMessage.objects.filter(pk=row.pk).update(status=OutgoingStatus.QUEUED)
-    web.post(reverse("notify:retry", args=[row.pk]))
-    row.refresh_from_db()
-    assert row.status == OutgoingStatus.QUEUED
 
 
 def test_another_schemes_message_is_a_404(
@@ -233,3 +229,80 @@ def test_another_schemes_message_is_a_404(
     assert BROKEN_EMAIL not in web.get(reverse("notify:not_sent")).content.decode()
     row.refresh_from_db()
     assert row.status == OutgoingStatus.FAILED
+
+
+def test_a_task_that_runs_early_or_twice_keeps_to_the_retry_delays(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    stand_in.fail_next = 10
+    start = timezone.now()
+    message_deliver(row.pk, now=start)
+    # A second task for the same message (the sweep raced the retry) runs before the delay.
+    assert message_deliver(row.pk, now=start + datetime.timedelta(seconds=5)) == ""
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.QUEUED, 1)
+    assert len(stand_in.requests) == 1
+
+
+def test_an_unforeseen_error_is_tried_again_and_a_stalled_send_ends_as_not_sent(
+    settings, worker, django_capture_on_commit_callbacks
+):
+    settings.NOTIFY_BACKEND = "linkwell.no_such.Backend"  # importing it fails: not a NotifyError
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    start = timezone.now()
+    assert message_deliver(row.pk, now=start) == OutgoingStatus.QUEUED
+    row.refresh_from_db()
+    assert row.attempts == 1 and row.last_error.startswith("Unexpected error")
+    # A worker that stopped mid-send on its last try: the sweep says it was not sent.
+    OutgoingMessage.objects.filter(pk=row.pk).update(
+        status=OutgoingStatus.SENDING, attempts=len(DELAYS) + 1, next_attempt_at=start
+    )
+    assert messages_send_due(now=start + datetime.timedelta(seconds=1)) == {}
+    row.refresh_from_db()
+    assert row.status == OutgoingStatus.FAILED
+    assert "stopped while sending" in row.last_error
+
+
+def test_a_sent_message_keeps_no_words_and_a_dismissed_one_leaves_the_list(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    sent = _queue(worker, django_capture_on_commit_callbacks, body="Carol Evans has finished")
+    message_deliver(sent.pk)
+    sent.refresh_from_db()
+    assert sent.status == OutgoingStatus.SENT and sent.body == ""
+    failed = _failed(worker, stand_in, django_capture_on_commit_callbacks, body="Carol Evans")
+    web = sign_in(Client(), worker.user)
+    response = web.post(reverse("notify:dismiss", args=[failed.pk]))
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == OutgoingStatus.CANCELLED and failed.body == ""
+    assert messages_not_sent(membership=worker) == []
+    assert LogEntry.objects.filter(action="message.cancelled", actor=worker.user).exists()
+
+
+def test_a_manager_limited_to_some_sites_sees_only_their_own(
+    stand_in, worker, scheme, django_capture_on_commit_callbacks
+):
+    from linkwell.core.models import Site
+
+    row = _failed(worker, stand_in, django_capture_on_commit_callbacks)
+    limited = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+    limited.sites.add(Site.objects.create(scheme=scheme, name="North surgery"))
+    assert messages_not_sent(membership=limited) == []
+    assert (
+        sign_in(Client(), limited.user).post(reverse("notify:retry", args=[row.pk])).status_code
+        == 404
+    )
+
+
+def test_retrying_a_message_that_is_not_failed_changes_nothing(
+    stand_in, worker, django_capture_on_commit_callbacks
+):
+    row = _queue(worker, django_capture_on_commit_callbacks)
+    web = sign_in(Client(), worker.user)
+    response = web.post(reverse("notify:retry", args=[row.pk]), follow=True)
+    assert "not waiting to be tried again" in response.content.decode()
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingStatus.QUEUED, 0)
+    assert not LogEntry.objects.filter(action="message.retried").exists()

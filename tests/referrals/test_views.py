@@ -203,8 +203,10 @@ def test_contact_attempts_suggest_unable_to_contact_and_the_referrer_is_told(
         client.post(url + "status/", with_reason)
     referral.refresh_from_db()
     assert referral.status == "unable_to_contact"
-    assert referral.referrer_told_at is not None
+    assert referral.referrer_told_at is None  # queued, not yet sent
     messages_send_due()  # the outbox's background task
+    referral.refresh_from_db()
+    assert referral.referrer_told_at is not None
     assert mailoutbox[-1].to == ["gp@example.test"]
     assert "unable to contact" in mailoutbox[-1].body
 
