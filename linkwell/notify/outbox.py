@@ -267,16 +267,20 @@ def messages_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[
     return counts
 
 
+def _locked_failed(message: OutgoingMessage, refusal: str) -> OutgoingMessage:
+    """The message, locked, if it is still "not sent"; else a clear refusal."""
+    row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
+    if row.status != OutgoingStatus.FAILED:
+        raise ApplicationError(
+            "message_not_failed", f"{refusal} It was sent, or is being sent.", status=409
+        )
+    return row
+
+
 def message_retry(*, message: OutgoingMessage, by) -> OutgoingMessage:
     """Send a message that could not be sent again (the caller has checked `by` may see it)."""
     with transaction.atomic():
-        row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
-        if row.status != OutgoingStatus.FAILED:
-            raise ApplicationError(
-                "message_not_failed",
-                "This message is not waiting to be tried again: it was sent or is being sent.",
-                status=409,
-            )
+        row = _locked_failed(message, "This message is not waiting to be tried again.")
         if row.secret:
             raise ApplicationError(
                 "message_secret",
@@ -304,13 +308,7 @@ def message_dismiss(*, message: OutgoingMessage, by) -> OutgoingMessage:
     """Take a message that could not be sent off the list (the person was told another way, or
     the address is wrong for good). Its words are not kept. Audited."""
     with transaction.atomic():
-        row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
-        if row.status != OutgoingStatus.FAILED:
-            raise ApplicationError(
-                "message_not_failed",
-                "Only a message that could not be sent can be dismissed.",
-                status=409,
-            )
+        row = _locked_failed(message, "Only a message that could not be sent can be dismissed.")
         _cancel(row, f"Dismissed: {row.last_error}", by=by)
     row.refresh_from_db()
     return row

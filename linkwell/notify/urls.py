@@ -8,6 +8,6 @@ app_name = "notify"
 
 urlpatterns = [
     path("not-sent/", views.not_sent, name="not_sent"),
-    path("<uuid:message_id>/retry/", views.retry, name="retry"),
-    path("<uuid:message_id>/dismiss/", views.dismiss, name="dismiss"),
+    path("<uuid:message_id>/retry/", views.act, {"action": "retry"}, name="retry"),
+    path("<uuid:message_id>/dismiss/", views.act, {"action": "dismiss"}, name="dismiss"),
 ]

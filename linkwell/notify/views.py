@@ -36,31 +36,26 @@ def not_sent(request):
     )
 
 
-@login_required
-@require_POST
-def retry(request, message_id):
-    membership = _membership(request)
-    row = selectors.message_for(membership=membership, message_id=message_id)
-    try:
-        outbox.message_retry(message=row, by=request.user)
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"The message to {row.to_address} will be sent again.")
-    return _back(request)
+# What each action on a message not sent does, and what the person is told when it is done.
+MESSAGE_ACTIONS = {
+    "retry": (outbox.message_retry, "The message to {to} will be sent again."),
+    "dismiss": (outbox.message_dismiss, "The message to {to} is off the list."),
+}
 
 
 @login_required
 @require_POST
-def dismiss(request, message_id):
+def act(request, message_id, action):
+    """Try a message again, or dismiss it."""
     membership = _membership(request)
     row = selectors.message_for(membership=membership, message_id=message_id)
+    service, done = MESSAGE_ACTIONS[action]
     try:
-        outbox.message_dismiss(message=row, by=request.user)
+        service(message=row, by=request.user)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The message to {row.to_address} is off the list.")
+        messages.success(request, done.format(to=row.to_address))
     return _back(request)
 
 
