@@ -10,5 +10,6 @@ class CaseworkConfig(AppConfig):
         # Audit labels for casework actions.
         from linkwell.casework import (
             feedback,  # noqa: F401  (how the outbox checks and records letters to referrers)
+            reminders,  # noqa: F401  (how the outbox checks and records appointment reminders)
             services,  # noqa: F401
         )

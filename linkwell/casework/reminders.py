@@ -4,8 +4,10 @@
    a link to their list. It names nobody: the names are behind the sign-in.
 2. Each person with an appointment tomorrow, whose link worker asked for a reminder, gets a short
    text message or email, but only by a route their consent to be contacted allows at the moment
-   of sending. The follow-up records when it was sent, so a second run does not send it again.
-   Every reminder sent or not sent is audited with the reason; a failed send does not stop the run.
+   of sending. The follow-up records when it was queued, so a second run does not send it again.
+Both go through the outbox (`linkwell.notify.outbox`): sent in the background, retried when
+Notify is down, consent checked again just before each try, and one that cannot be sent is
+shown to its link worker. Every reminder sent or not sent is audited with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +27,7 @@ from linkwell.casework.models import FollowUp
 from linkwell.casework.states import CaseStatus, FollowUpKind, FollowUpStatus
 from linkwell.core.audit import log_action
 from linkwell.core.models import Membership
+from linkwell.notify.outbox import message_queue, register_kind
 from linkwell.people.models import ConsentScope, Person
 from linkwell.people.selectors import has_consent, message_route
 
@@ -79,6 +83,8 @@ def reminder_message(followup: FollowUp, route: Route) -> notify.Message:
             subject="Appointment reminder",
             body=f"Hello {person.given_name}. {sentence}",
             reference=reference,
+            kind="case.appointment_reminder",
+            personalisation={"when": when, "scheme": followup.case.scheme.name},
         )
     return notify.Message(
         to_email=route.to,
@@ -91,6 +97,8 @@ def reminder_message(followup: FollowUp, route: Route) -> notify.Message:
             ]
         ),
         reference=reference,
+        kind="case.appointment_reminder",
+        personalisation={"when": when, "scheme": followup.case.scheme.name},
     )
 
 
@@ -134,6 +142,12 @@ class Digest:
             subject=f"Your follow-ups for {say_day(today)}: {counts}",
             body="\n\n".join(body),
             reference=f"followup-digest-{self.worker_id}-{today.isoformat()}",
+            kind="case.followup_digest",
+            personalisation={
+                "due_today": str(self.due_today),
+                "overdue": str(self.overdue),
+                "link": url,
+            },
         )
 
 
@@ -205,7 +219,7 @@ class Summary:
     reminders_not_sent: int = 0
 
     def line(self) -> str:
-        verb = "would be sent" if self.dry_run else "sent"
+        verb = "would be sent" if self.dry_run else "queued to send"
         text = (
             f"Follow-ups for {self.today.isoformat()}: "
             f"{_plural(self.digests_sent, 'worker digest', 'worker digests')} {verb}"
@@ -235,14 +249,11 @@ def _send_digests(summary: Summary, today: date) -> None:
             summary.digests_sent += 1
             continue
         try:
-            notify.send(digest.message(today))
-        except (notify.NotifyError, ValueError) as error:
+            # A digest belongs to no one scheme: its worker sees it if it cannot be sent.
+            message_queue(digest.message(today), sender_id=digest.worker_id)
+        except ValueError as error:
             summary.digests_failed += 1
-            logger.warning(
-                "Follow-up digest to %s not sent: %s",
-                digest.email,
-                getattr(error, "message", str(error)),
-            )
+            logger.warning("Follow-up digest to %s not sent: %s", digest.email, error)
         else:
             summary.digests_sent += 1
 
@@ -257,28 +268,63 @@ def _send_reminder(summary: Summary, followup: FollowUp) -> None:
     if summary.dry_run:
         summary.reminders_sent += 1
         return
-    # Claim the reminder first, so two runs at once never both send it.
-    claimed = FollowUp.objects.filter(pk=followup.pk, reminder_sent_at__isnull=True).update(
-        reminder_sent_at=timezone.now()
-    )
-    if not claimed:
-        return
-    try:
-        notify.send(reminder_message(followup, route))
-    except (notify.NotifyError, ValueError) as error:
-        FollowUp.objects.filter(pk=followup.pk).update(reminder_sent_at=None)
-        summary.reminders_not_sent += 1
-        why = f"the message could not be sent: {getattr(error, 'message', str(error))}"
-        _not_sent(followup, why)
-        return
+    with transaction.atomic():
+        # Claim the reminder first, so two runs at once never both queue it.
+        claimed = FollowUp.objects.filter(pk=followup.pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=timezone.now()
+        )
+        if not claimed:
+            return
+        case = followup.case
+        message_queue(
+            reminder_message(followup, route),
+            scheme_id=case.scheme_id,
+            about=followup,
+            link=reverse("casework:detail", args=[case.pk]),
+            sender_id=case.worker_id,
+        )
     summary.reminders_sent += 1
-    log_action(
-        None,
-        "case.reminder_sent",
-        followup,
-        {"channel": route.channel, "due_on": followup.due_on.isoformat()},
-        actor_label="Linkwell",
-    )
+
+
+def reminder_still_wanted(row) -> str:
+    """Asked by the outbox before each try: the appointment is still due, and the person's
+    consent to be contacted still allows this way (consent at the moment of use)."""
+    followup = FollowUp.objects.select_related("case__person").filter(pk=row.about_id).first()
+    if followup is None or followup.status != FollowUpStatus.DUE:
+        return "the appointment was done or cancelled"
+    route = reminder_route(followup.case.person)
+    if not route:
+        return route.why_not
+    if route.channel != row.channel:
+        return f"consent to contact no longer allows a {row.get_channel_display().lower()}"
+    return ""
+
+
+def _reminder_sent(row) -> None:
+    followup = FollowUp.objects.filter(pk=row.about_id).first()
+    if followup is not None:
+        log_action(
+            None,
+            "case.reminder_sent",
+            followup,
+            {"channel": row.channel, "due_on": followup.due_on.isoformat()},
+            actor_label="Linkwell",
+        )
+
+
+def _reminder_not_sent(row, why: str) -> None:
+    followup = FollowUp.objects.filter(pk=row.about_id).first()
+    if followup is not None:
+        FollowUp.objects.filter(pk=followup.pk).update(reminder_sent_at=None)
+        _not_sent(followup, why)
+
+
+register_kind(
+    "case.appointment_reminder",
+    still_wanted=reminder_still_wanted,
+    on_sent=_reminder_sent,
+    on_not_sent=_reminder_not_sent,
+)
 
 
 def send_followup_reminders(*, today: date | None = None, dry_run: bool = False) -> Summary:

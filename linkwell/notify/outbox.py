@@ -46,14 +46,24 @@ LEASE = timedelta(minutes=15)
 # use; and `on_sent(row)`, run once it has been sent (to record that someone was told).
 _CHECKS: dict[str, Callable[[OutgoingMessage], str]] = {}
 _ON_SENT: dict[str, Callable[[OutgoingMessage], None]] = {}
+_ON_NOT_SENT: dict[str, Callable[[OutgoingMessage, str], None]] = {}
 
 
-def register_kind(prefix: str, *, still_wanted=None, on_sent=None) -> None:
-    """Say how to check a kind of message is still wanted, and what to do once it is sent."""
+def register_kind(prefix: str, *, still_wanted=None, on_sent=None, on_not_sent=None) -> None:
+    """Say how to check a kind of message is still wanted, what to do once it is sent, and
+    what to do when it ends unsent (`on_not_sent(row, why)`: failed, or no longer wanted)."""
     if still_wanted is not None:
         _CHECKS[prefix] = still_wanted
     if on_sent is not None:
         _ON_SENT[prefix] = on_sent
+    if on_not_sent is not None:
+        _ON_NOT_SENT[prefix] = on_not_sent
+
+
+def _not_sent_hook(row: OutgoingMessage, why: str) -> None:
+    hook = _for_kind(_ON_NOT_SENT, row.kind)
+    if hook is not None:
+        hook(row, why)
 
 
 def _for_kind(table: dict, kind: str):
@@ -78,6 +88,7 @@ def message_queue(
     about=None,
     link: str = "",
     sender=None,
+    sender_id=None,
     secret: bool = False,
     now: datetime | None = None,
 ) -> OutgoingMessage:
@@ -100,6 +111,7 @@ def message_queue(
         about_id=str(about.pk) if about is not None else "",
         link=link[:300],
         sender=sender if getattr(sender, "is_authenticated", False) else None,
+        **({"sender_id": sender_id} if sender_id is not None else {}),
         created_at=now or timezone.now(),
         next_attempt_at=now or timezone.now(),
     )
@@ -201,6 +213,7 @@ def _cancel(row: OutgoingMessage, why: str, *, by) -> str:
         scheme=row.scheme,
         actor_label="" if getattr(by, "is_authenticated", False) else "Linkwell",
     )
+    _not_sent_hook(row, why)
     return OutgoingStatus.CANCELLED
 
 
@@ -236,6 +249,7 @@ def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
         actor_label="Linkwell",
     )
     logger.warning("Message %s not sent after %s tries: %s", row.pk, row.attempts, reason)
+    _not_sent_hook(row, f"the message could not be sent: {reason}")
     return OutgoingStatus.FAILED
 
 

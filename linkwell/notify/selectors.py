@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 
 from linkwell.core.permissions import Perm, can
@@ -22,7 +23,10 @@ def _visible(membership):
     """Messages of the member's scheme sent for them; the whole team's for those who see it."""
     if not may_see_messages(membership):
         return OutgoingMessage.objects.none()
-    rows = OutgoingMessage.objects.filter(scheme_id=membership.scheme_id)
+    # A message that belongs to no scheme (a worker's follow-up digest) is seen by its sender.
+    rows = OutgoingMessage.objects.filter(
+        Q(scheme_id=membership.scheme_id) | Q(scheme__isnull=True, sender_id=membership.user_id)
+    )
     if not sees_the_teams(membership):
         rows = rows.filter(sender_id=membership.user_id)
     return rows

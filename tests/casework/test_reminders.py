@@ -16,6 +16,8 @@ from linkwell.casework import reminders
 from linkwell.casework.models import FollowUp
 from linkwell.core.models import LogEntry, Role
 from linkwell.notify import backends
+from linkwell.notify.models import OutgoingMessage
+from linkwell.notify.outbox import messages_send_due
 from linkwell.people.models import Consent
 from linkwell.people.services import consent_withdraw
 from tests.factories import CaseFactory, FollowUpFactory, PersonFactory
@@ -48,8 +50,10 @@ def outbox(settings):
 
 
 def run(**options) -> str:
+    """The morning's command, then the outbox's background task that sends what it queued."""
     out = StringIO()
     call_command("send_followup_reminders", "--date", TODAY.isoformat(), stdout=out, **options)
+    messages_send_due()
     return out.getvalue()
 
 
@@ -108,7 +112,7 @@ def test_each_worker_with_follow_ups_due_gets_one_digest_naming_nobody(scheme, m
             assert case.person.given_name not in message.body
             assert case.person.family_name not in message.body
         assert "Weekly support call" not in message.body
-    assert "2 worker digests sent" in out
+    assert "2 worker digests queued to send" in out
 
 
 def test_finished_follow_ups_closed_cases_and_former_workers_are_left_out(scheme, member, outbox):
@@ -175,7 +179,7 @@ def test_a_person_who_agreed_gets_a_text_the_day_before(scheme, outbox):
     [entry] = LogEntry.objects.filter(action="case.reminder_sent")
     assert entry.data == {"channel": "sms", "due_on": TOMORROW.isoformat()}
     assert entry.person_id == str(followup.case.person_id)
-    assert "1 appointment reminder sent, 0 not sent" in out
+    assert "1 appointment reminder queued to send, 0 not sent" in out
 
 
 def test_someone_who_prefers_email_gets_an_email(scheme, outbox):
@@ -217,7 +221,7 @@ def test_no_reminder_without_consent_or_a_way_to_send_it(scheme, outbox, kwargs,
     assert followup.reminder_sent_at is None
     [entry] = LogEntry.objects.filter(action="case.reminder_not_sent")
     assert entry.data == {"why": why, "due_on": TOMORROW.isoformat()}
-    assert "0 appointment reminders sent, 1 not sent" in out
+    assert "0 appointment reminders queued to send, 1 not sent" in out
 
 
 def test_consent_withdrawn_after_the_reminder_was_asked_for_stops_it(scheme, outbox, member):
@@ -242,7 +246,7 @@ def test_a_second_run_sends_nothing_twice(scheme, member, outbox):
     reminders_now = [m for m in outbox if m.channel == "sms"]
     assert len(reminders_now) == 1
     assert LogEntry.objects.filter(action="case.reminder_sent").count() == 1
-    assert "0 appointment reminders sent" in out
+    assert "0 appointment reminders queued to send" in out
     assert first == 2
 
 
@@ -277,7 +281,10 @@ def test_a_failed_send_is_audited_and_the_run_goes_on(scheme, settings, outbox):
     entry = LogEntry.objects.get(action="case.reminder_not_sent")
     assert entry.object_id == str(refused.pk)
     assert entry.data["why"] == "the message could not be sent: The number was not accepted."
-    assert "1 appointment reminder sent, 1 not sent" in out
+    assert "2 appointment reminders queued to send, 0 not sent" in out
+    # The refusal is shown to the case's link worker, on "Messages not sent".
+    [failed] = OutgoingMessage.objects.filter(status="failed")
+    assert failed.about_id == str(refused.pk) and failed.sender_id == refused.case.worker_id
 
 
 def test_a_dry_run_sends_and_records_nothing(scheme, member, outbox):
@@ -316,3 +323,34 @@ def test_without_a_date_today_is_used(scheme, outbox):
 )
 def test_times_are_said_the_way_people_say_them(at, said):
     assert reminders.say_time(at) == said
+
+
+def test_consent_withdrawn_after_the_reminder_was_queued_stops_it(scheme, outbox, member):
+    followup = appointment(scheme, channels=[])
+    call_command("send_followup_reminders", "--date", TODAY.isoformat(), stdout=StringIO())
+    consent = followup.case.person.consents.get()
+    consent_withdraw(consent=consent, by=member(Role.LINK_WORKER).user, reason="Asked us to stop")
+    messages_send_due()
+    assert [m for m in outbox if m.channel == "sms"] == []
+    assert LogEntry.objects.get(action="case.reminder_not_sent").data["why"] == (
+        "no consent to be contacted"
+    )
+    row = OutgoingMessage.objects.get(about_id=str(followup.pk))
+    assert row.status == "cancelled" and row.body == ""
+
+
+def test_a_digest_that_cannot_be_sent_is_shown_to_its_worker(scheme, member, settings):
+    from linkwell.notify.selectors import messages_not_sent
+
+    settings.NOTIFY_BACKEND = "tests.casework.test_reminders.RefusingBackend"
+    rhian = worker_of(member, "Rhian")
+    RefusingBackend.refuse = rhian.user.email
+    try:
+        FollowUpFactory(case=CaseFactory(scheme=scheme, worker=rhian.user), due_on=TODAY)
+        run()
+    finally:
+        RefusingBackend.refuse = "+447700900999"
+    [failed] = messages_not_sent(membership=rhian)
+    assert failed.kind == "case.followup_digest" and failed.scheme_id is None
+    other = worker_of(member, "Dafydd")
+    assert messages_not_sent(membership=other) == []
