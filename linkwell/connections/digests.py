@@ -2,8 +2,10 @@
 provider user who keeps an organisation's listings gets one email counting the referrals to
 their services waiting for an answer and those under way, with a link to their inbox. It names
 nobody: the people are behind the sign-in. Digests go through the outbox (sent in the background
-and retried). A digest belongs to no scheme, so one that cannot be delivered is audited and
-listed in the site administration's outbox rather than on a scheme's "Messages not sent"."""
+and retried). A provider who works in one scheme has their digest sent in that scheme, so one
+that cannot be delivered is shown to its managers and administrators under "Messages not sent".
+A provider of several schemes gets one digest for all of them, which belongs to no one scheme:
+if it cannot be delivered it is audited and listed in the site administration's outbox."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from linkwell.connections.models import Connection
 from linkwell.connections.nudges import PROVIDER_INBOX
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import ACTIONS, log_action
-from linkwell.core.models import User
+from linkwell.core.models import Membership, Role, User
 from linkwell.notify.outbox import message_queue
 
 ACTIONS.update(
@@ -69,7 +71,15 @@ def provider_counts():
 def digests_send(*, dry_run: bool = False) -> DigestReport:
     report = DigestReport()
     inbox = settings.LINKWELL_BASE_URL + reverse(PROVIDER_INBOX)
-    for user in provider_counts():
+    providers = list(provider_counts())
+    schemes: dict = {}
+    for user_id, scheme_id in Membership.objects.filter(
+        user__in=[user.pk for user in providers], role=Role.PROVIDER, is_active=True
+    ).values_list("user_id", "scheme_id"):
+        schemes.setdefault(user_id, set()).add(scheme_id)
+    for user in providers:
+        in_schemes = schemes.get(user.pk, set())
+        scheme_id = next(iter(in_schemes)) if len(in_schemes) == 1 else None
         if dry_run:
             report.sent += 1
             continue
@@ -91,7 +101,7 @@ def digests_send(*, dry_run: bool = False) -> DigestReport:
             reference=f"provider-digest-{user.pk}",
         )
         try:
-            message_queue(message, about=user, sender=None)
+            message_queue(message, scheme_id=scheme_id, about=user, sender=None)
         except ValueError as error:
             log_action(
                 None,

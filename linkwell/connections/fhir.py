@@ -548,6 +548,7 @@ def check_if_match(version, if_match: str | None) -> None:
             f"{etag(version)}), not {if_match.strip()} (If-Match). Read it again and decide "
             "again; nothing was changed.",
         ),
+        headers={"ETag": etag(version)},
     )
 
 

@@ -30,8 +30,10 @@ from linkwell.directory.models import (
     VerificationRequest,
 )
 from linkwell.matching.tasks import listings_changed
+from linkwell.notify.outbox import message_queue, register_kind
 
 VERIFICATION_LINK_DAYS = 30
+VERIFICATION_KIND = "directory.verification_request"
 
 # Fields a provider or a manager may change on a listing's page.
 EDITABLE_FIELDS = [
@@ -247,7 +249,6 @@ def verification_requests_send(
         raise ApplicationError("directory.cannot_request", "Your role cannot send these.")
     sent: list[VerificationRequest] = []
     no_address: list[Service] = []
-    messages: list[notify.Message] = []
     now = timezone.now()
     for service in services:
         if service.owner_scheme_id != membership.scheme_id:
@@ -277,13 +278,28 @@ def verification_requests_send(
                 "days": VERIFICATION_LINK_DAYS,
             },
         )
-        messages.append(
+        # Sent in the background with retries; one that cannot be delivered is shown to the
+        # manager who asked, under "Messages not sent", with this page to ask again from.
+        message_queue(
             notify.Message(
+                kind=VERIFICATION_KIND,
                 to_email=address,
                 subject=f"Is your listing for {service.name} still right?",
                 body=body,
                 reference=str(request.pk),
-            )
+                personalisation={
+                    "service": service.name,
+                    "organisation": service.organization.name,
+                    "scheme": membership.scheme.name,
+                    "link": link,
+                    "days": str(VERIFICATION_LINK_DAYS),
+                },
+            ),
+            scheme_id=membership.scheme_id,
+            about=service,
+            link=reverse("directory:freshness"),
+            sender=membership.user,
+            secret=True,
         )
         log_action(
             membership.user,
@@ -293,8 +309,34 @@ def verification_requests_send(
             scheme=membership.scheme,
         )
         sent.append(request)
-    transaction.on_commit(lambda: [notify.send(message) for message in messages])
     return sent, no_address
+
+
+def _verification_still_wanted(row) -> str:
+    """Asked just before each try: a request already answered, or out of date, is not sent."""
+    request = VerificationRequest.objects.filter(pk=row.reference).first()
+    if request is None:
+        return "The request to check the listing was removed."
+    if request.confirmed_at is not None:
+        return "The listing was confirmed already."
+    if request.expires_at < timezone.now():
+        return "The link in it has expired."
+    return ""
+
+
+def _verification_not_sent(row, why: str) -> None:
+    """A request whose email could not be delivered is not waiting for an answer: its link is
+    closed, so the listing shows as not asked and can be asked again."""
+    VerificationRequest.objects.filter(pk=row.reference, confirmed_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+
+
+register_kind(
+    VERIFICATION_KIND,
+    still_wanted=_verification_still_wanted,
+    on_not_sent=_verification_not_sent,
+)
 
 
 def verification_request_for(secret: str) -> VerificationRequest | None:

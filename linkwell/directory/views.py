@@ -217,7 +217,10 @@ def freshness(request):
             sent, no_address = services.verification_requests_send(
                 services=picked, membership=membership
             )
-            note = f"Sent {len(sent)} request{'s' if len(sent) != 1 else ''} to check listings."
+            note = (
+                f"Asking {len(sent)} provider{'s' if len(sent) != 1 else ''} to check their "
+                "listing. An email that cannot be delivered will be listed under Messages not sent."
+            )
             if no_address:
                 names = ", ".join(s.name for s in no_address)
                 note += f" No email address for: {names}."

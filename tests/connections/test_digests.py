@@ -7,12 +7,14 @@ from django.core.management import call_command
 from linkwell.connections import services
 from linkwell.connections.states import Kind, Status
 from linkwell.core.audit import LogEntry
+from linkwell.core.models import Role
 from linkwell.notify.backends import outbox
-from linkwell.notify.models import OutgoingMessage
+from linkwell.notify.models import OutgoingMessage, OutgoingStatus
 from linkwell.notify.outbox import messages_send_due
+from linkwell.notify.selectors import messages_not_sent
 from tests.connections.conftest import sharing_case
 from tests.connections.test_services import _service
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +56,25 @@ def test_a_dry_run_sends_nothing(scheme, worker):
     _sent(scheme, worker, service)
     call_command("send_provider_digests", "--dry-run")
     assert not OutgoingMessage.objects.filter(kind="connection.provider_digest").exists()
+
+
+def test_a_digest_that_cannot_be_sent_is_shown_to_the_managers_of_the_providers_scheme(
+    scheme, other_scheme, worker, member
+):
+    service = _service()
+    tom = MembershipFactory(scheme=scheme, role=Role.PROVIDER, user__email="tom@art.example")
+    both = MembershipFactory(scheme=scheme, role=Role.PROVIDER, user__email="ann@art.example")
+    MembershipFactory(scheme=other_scheme, role=Role.PROVIDER, user=both.user)
+    service.organization.staff.add(tom.user, both.user)
+    _sent(scheme, worker, service)
+    call_command("send_provider_digests")
+    digests = OutgoingMessage.objects.filter(kind="connection.provider_digest")
+    # Sent in Tom's one scheme; Ann works in two, so hers belongs to neither.
+    assert dict(digests.values_list("to_address", "scheme_id")) == {
+        "tom@art.example": scheme.pk,
+        "ann@art.example": None,
+    }
+    digests.update(status=OutgoingStatus.FAILED, last_error="Bad address")
+    manager = member(Role.MANAGER)
+    assert [m.to_address for m in messages_not_sent(membership=manager)] == ["tom@art.example"]
+    assert messages_not_sent(membership=member(Role.MANAGER, of=other_scheme)) == []

@@ -807,6 +807,7 @@ def test_a_stale_if_match_is_412_and_changes_nothing(provider, worker, referral)
     issues = outcome(response, 412)
     assert issues[0]["code"] == "conflict"
     assert f"now version {before[0]['version']}" in issues[0]["diagnostics"]
+    assert response["ETag"] == f'W/"{before[0]["version"]}"'  # the version to read and retry
     assert state(referral) == before
     assert Connection.objects.get(pk=referral.pk).status == Status.ACCEPTED
 

@@ -22,6 +22,8 @@ from linkwell.directory.models import (
 )
 from linkwell.directory.taxonomy import term_id
 from linkwell.geo.models import Postcode
+from linkwell.notify.models import OutgoingStatus
+from linkwell.notify.outbox import messages_send_due
 
 
 def make_service(
@@ -209,6 +211,8 @@ def test_freshness_queue_sends_one_click_verification(
     assert "Choose at least one listing" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         manager.post("/directory/freshness/", {"service": [str(stale.pk), "junk"]})
+    assert mail.outbox == []  # sent in the background
+    assert messages_send_due() == {OutgoingStatus.SENT: 1}
     assert len(mail.outbox) == 1
     link = re.search(r"http://127\.0\.0\.1:8000(/directory/confirm/\S+/)", mail.outbox[0].body)
     path = link.group(1)
