@@ -282,6 +282,9 @@ NOTIFY_RETRY_DELAYS = [
     int(seconds)
     for seconds in env.list("NOTIFY_RETRY_DELAYS", default=["60", "300", "1800", "7200"])
 ]
+# A message left "not sent" this many days (nobody tried it again or dismissed it) ends "not
+# needed" and its words, which may name the person, are not kept.
+NOTIFY_FORGET_FAILED_DAYS = env.int("NOTIFY_FORGET_FAILED_DAYS", default=30)
 NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10.0)
 
 # The address people use to reach this server, for links in emails.

@@ -259,6 +259,7 @@ def _demo_messages(scheme, worker, now) -> None:
         )
         if connection is refused:
             row.status, row.sent_at, row.last_error = OutgoingStatus.FAILED, None, NOT_VALID
+            row.failed_at = row.created_at + timedelta(minutes=1)
             row.to_address = "referrals@riverside-arts.example"
         elif connection is retrying:
             row.status, row.sent_at, row.attempts = OutgoingStatus.QUEUED, None, 2

@@ -55,6 +55,8 @@ class OutgoingMessage(models.Model):
     created_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When it was last found not sendable: its words are forgotten NOTIFY_FORGET_FAILED_DAYS on.
+    failed_at = models.DateTimeField(null=True, blank=True)
     # The message backend's id for it (GOV.UK Notify's notification id).
     provider_id = models.CharField(max_length=100, blank=True)
 
@@ -81,6 +83,10 @@ class OutgoingMessage(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=OutgoingStatus.FAILED) | ~Q(last_error=""),
                 name="notify_out_failed_says_why",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OutgoingStatus.FAILED) | Q(failed_at__isnull=False),
+                name="notify_out_failed_has_time",
             ),
         ]
 

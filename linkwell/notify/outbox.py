@@ -14,7 +14,9 @@ waiting...), sends it once, and then:
 - or, when it is no longer wanted, marks it "not needed", with why.
 
 `messages_send_due` (`manage.py send_waiting_messages`) sends whatever is due whose task was
-lost, and takes back a message left "being sent" by a worker that stopped.
+lost, and takes back a message left "being sent" by a worker that stopped. The same command
+forgets the words of messages left "not sent" for NOTIFY_FORGET_FAILED_DAYS
+(`messages_forget_failed`).
 A message's words are not kept once it is sent or not needed (they may name the person); a
 message holding a secret (a private link) keeps nothing of it once it ends, so it is made again
 ("Tell the service again") rather than tried again.
@@ -238,6 +240,7 @@ def _failed(row: OutgoingMessage, error: Exception, now: datetime) -> str:
         status=OutgoingStatus.FAILED,
         last_error=reason,
         next_attempt_at=None,
+        failed_at=now,
         **_wiped(row, sent=False),
     )
     log_action(
@@ -281,6 +284,22 @@ def messages_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[
     return counts
 
 
+def messages_forget_failed(*, now: datetime | None = None) -> int:
+    """Messages left "not sent" for NOTIFY_FORGET_FAILED_DAYS (nobody tried them again or
+    dismissed them) end "not needed": their words, which may name the person, are not kept
+    for ever. Audited, one by one. Returns how many."""
+    now = now or timezone.now()
+    days = settings.NOTIFY_FORGET_FAILED_DAYS
+    stale = OutgoingMessage.objects.filter(
+        status=OutgoingStatus.FAILED, failed_at__lt=now - timedelta(days=days)
+    )
+    forgotten = 0
+    for row in stale.order_by("failed_at")[:500]:
+        _cancel(row, f"Not tried again or dismissed in {days} days: {row.last_error}", by=None)
+        forgotten += 1
+    return forgotten
+
+
 def _locked_failed(message: OutgoingMessage, refusal: str) -> OutgoingMessage:
     """The message, locked, if it is still "not sent"; else a clear refusal."""
     row = OutgoingMessage.objects.select_for_update().get(pk=message.pk)
@@ -304,7 +323,7 @@ def message_retry(*, message: OutgoingMessage, by) -> OutgoingMessage:
             )
         now = timezone.now()
         OutgoingMessage.objects.filter(pk=row.pk).update(
-            status=OutgoingStatus.QUEUED, attempts=0, next_attempt_at=now
+            status=OutgoingStatus.QUEUED, attempts=0, next_attempt_at=now, failed_at=None
         )
         log_action(
             by,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -31,6 +32,7 @@ def not_sent(request):
         {
             "rows": selectors.messages_not_sent(membership=membership),
             "perms_team": selectors.sees_the_teams(membership),
+            "forget_days": settings.NOTIFY_FORGET_FAILED_DAYS,
             "crumbs": [("Dashboard", reverse("core:dashboard"))],
         },
     )

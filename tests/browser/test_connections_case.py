@@ -2,6 +2,7 @@
 axe-core with and without errors, and a link worker refers a person to two services by
 keyboard alone."""
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from linkwell.casework.models import PlanSupport
@@ -105,11 +106,19 @@ def test_a_message_the_service_never_got_is_seen_and_sent_again_by_keyboard(
     # Notify refused both: one held a private link (kept nothing of it), one did not.
     link_email = OutgoingMessage.objects.get(about_id=str(sent[0].pk))
     OutgoingMessage.objects.filter(pk=link_email.pk).update(
-        status="failed", attempts=1, last_error="email_address Not a valid email address", body=""
+        status="failed",
+        failed_at=timezone.now(),
+        attempts=1,
+        last_error="email_address Not a valid email address",
+        body="",
     )
     note = OutgoingMessage.objects.get(about_id=str(sent[1].pk))
     OutgoingMessage.objects.filter(pk=note.pk).update(
-        secret=False, status="failed", attempts=5, last_error="GOV.UK Notify did not answer"
+        secret=False,
+        status="failed",
+        failed_at=timezone.now(),
+        attempts=5,
+        last_error="GOV.UK Notify did not answer",
     )
     signed_in(page, live_server, worker.user)
     page.goto("/")

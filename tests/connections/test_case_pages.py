@@ -11,6 +11,7 @@ from django.db import connection as db
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from linkwell.casework.models import FollowUp, PlanSupport
 from linkwell.connections import services
@@ -263,7 +264,11 @@ def test_a_message_the_service_never_got_is_shown_with_a_way_to_tell_it_again(
     assert 'data-testid="message-not-sent"' not in html
     # Notify refused it: the link worker who sent the referral sees why, on its page.
     OutgoingMessage.objects.filter(pk=link_email.pk).update(
-        status="failed", attempts=1, last_error="email_address Not a valid email address", body=""
+        status="failed",
+        failed_at=timezone.now(),
+        attempts=1,
+        last_error="email_address Not a valid email address",
+        body="",
     )
     html = web.get(page).content.decode()
     assert 'data-testid="message-not-sent"' in html

@@ -3,6 +3,7 @@ counting them, naming nobody; nothing for a provider with nothing to do."""
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from linkwell.connections import services
 from linkwell.connections.states import Kind, Status
@@ -74,7 +75,7 @@ def test_a_digest_that_cannot_be_sent_is_shown_to_the_managers_of_the_providers_
         "tom@art.example": scheme.pk,
         "ann@art.example": None,
     }
-    digests.update(status=OutgoingStatus.FAILED, last_error="Bad address")
+    digests.update(status=OutgoingStatus.FAILED, failed_at=timezone.now(), last_error="Bad address")
     manager = member(Role.MANAGER)
     assert [m.to_address for m in messages_not_sent(membership=manager)] == ["tom@art.example"]
     assert messages_not_sent(membership=member(Role.MANAGER, of=other_scheme)) == []

@@ -153,7 +153,11 @@ def test_telling_again_replaces_a_failed_link_and_the_old_link_stops_working(
     sent, _ = _send(case, worker, service, django_capture_on_commit_callbacks)
     first = OutgoingMessage.objects.get()
     OutgoingMessage.objects.filter(pk=first.pk).update(
-        status=OutgoingStatus.FAILED, attempts=1, last_error="Not a valid email address", body=""
+        status=OutgoingStatus.FAILED,
+        failed_at=timezone.now(),
+        attempts=1,
+        last_error="Not a valid email address",
+        body="",
     )
     services.connection_tell_provider(connection=sent, by=worker)
     first.refresh_from_db()

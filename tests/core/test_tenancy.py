@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from linkwell.core.models import Role
@@ -201,7 +202,6 @@ def _other_referral_for_waiting_room(other_scheme):
 
 
 def _other_waiting_room_link(other_scheme):
-    from django.utils import timezone
 
     from linkwell.referrals.models import WaitingRoomLink
 
@@ -364,7 +364,6 @@ def _plan_goal(other_scheme):
 def _other_case_with_followup(other_scheme, *, closed=False):
     """Another scheme's case (closed, if asked) with a follow-up due, its person agreeing to
     everything: a close, a reopen, a schedule or a done would each change something."""
-    from django.utils import timezone
 
     from linkwell.casework.models import FollowUp
     from linkwell.people.models import Consent
@@ -462,7 +461,7 @@ def _other_failed_message(other_scheme):
     made, _ = _other_connection(other_scheme)
     message = OutgoingMessage.objects.filter(about_id=str(made["connection_id"])).first()
     OutgoingMessage.objects.filter(pk=message.pk).update(
-        status="failed", attempts=1, last_error="Notify refused it"
+        status="failed", failed_at=timezone.now(), attempts=1, last_error="Notify refused it"
     )
 
     def state():

@@ -5,8 +5,10 @@ shown to the person it was sent for (and their managers), who can try it again. 
 held a private link keeps nothing of it once it ends."""
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -201,6 +203,7 @@ def test_the_sender_sees_a_failed_message_and_tries_it_again(
     assert page.status_code == 200
     html = page.content.decode()
     assert "A new referral to Art group" in html and BROKEN_EMAIL in html and "(500)" in html
+    assert "A message left here for 30 days is taken off the list" in html
     # Another link worker does not see it and cannot try it; the manager sees the team's.
     assert messages_not_sent(membership=other) == []
     assert (
@@ -306,3 +309,32 @@ def test_retrying_a_message_that_is_not_failed_changes_nothing(
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutgoingStatus.QUEUED, 0)
     assert not LogEntry.objects.filter(action="message.retried").exists()
+
+
+def test_a_message_left_not_sent_for_the_set_days_is_forgotten(
+    stand_in, worker, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFY_FORGET_FAILED_DAYS = 30
+    old = _failed(worker, stand_in, django_capture_on_commit_callbacks, body="Carol Evans")
+    recent = _failed(worker, stand_in, django_capture_on_commit_callbacks, body="Aled Jones")
+    assert old.failed_at is not None and old.body == "Carol Evans"
+    now = timezone.now()
+    OutgoingMessage.objects.filter(pk=old.pk).update(failed_at=now - datetime.timedelta(days=31))
+    OutgoingMessage.objects.filter(pk=recent.pk).update(failed_at=now - datetime.timedelta(days=29))
+
+    out = StringIO()
+    call_command("send_waiting_messages", stdout=out)
+
+    assert "1 not sent for 30 days forgotten" in out.getvalue()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.status, old.body) == (OutgoingStatus.CANCELLED, "")
+    assert old.last_error.startswith("Not tried again or dismissed in 30 days")
+    assert (recent.status, recent.body) == (OutgoingStatus.FAILED, "Aled Jones")
+    assert [m.pk for m in messages_not_sent(membership=worker)] == [recent.pk]
+    assert LogEntry.objects.filter(action="message.cancelled", object_id=str(old.pk)).exists()
+    # Trying a message again starts its clock again.
+    with django_capture_on_commit_callbacks(execute=True):
+        message_retry(message=recent, by=worker.user)
+    recent.refresh_from_db()
+    assert recent.failed_at is None

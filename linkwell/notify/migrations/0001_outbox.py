@@ -57,6 +57,7 @@ class Migration(migrations.Migration):
                 ("created_at", models.DateTimeField()),
                 ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
                 ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
                 ("provider_id", models.CharField(blank=True, max_length=100)),
                 (
                     "scheme",
@@ -118,6 +119,14 @@ class Migration(migrations.Migration):
                             _connector="OR",
                         ),
                         name="notify_out_failed_says_why",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "failed"), _negated=True),
+                            ("failed_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="notify_out_failed_has_time",
                     ),
                 ],
             },
