@@ -510,6 +510,68 @@ def test_each_status_maps_to_a_task_status(
     assert sent["status"] == service_request_status
 
 
+def test_the_task_follows_the_case_to_its_end_as_consent_allows(scheme, referrer, member):
+    """For a referral that came over FHIR, the case's milestones reach the sender's Task: the
+    plan agreed and the outcome as outputs (only when the person agrees to share updates with
+    the referrer), and the Task completed when the case closes."""
+    from linkwell.casework.services import case_close
+    from linkwell.connections.services import connection_offer
+    from tests.directory.factories import listed_service
+
+    task_id = created(post(service_request(), referrer.token))[2]["id"]
+    url = f"/fhir/Task/{task_id}"
+    referral = Referral.objects.get()
+    worker = member(Role.LINK_WORKER).user
+    referral = referral_move(referral=referral, to="contacted", by=worker)
+    case = case_open(referral=referral, by=worker, worker=worker)
+
+    def milestones(body):
+        return {
+            o["type"]["coding"][0]["code"]: o
+            for o in body.get("output", [])
+            if o["type"].get("coding", [{}])[0].get("system", "").endswith("case-milestone")
+        }
+
+    body = get(url, referrer.token).json()
+    assert body["status"] == "in-progress" and milestones(body) == {}
+    connection_offer(case=case, service=listed_service(), kind="signpost", by=worker)
+    Consent.objects.create(person=referral.person, scope="share_referrer", method="verbal")
+    body = get(url, referrer.token).json()
+    Task.model_validate(body)
+    assert body["status"] == "in-progress"
+    assert set(milestones(body)) == {"plan-agreed"}
+    assert milestones(body)["plan-agreed"]["valueDateTime"]
+
+    case.refresh_from_db()
+    closed_at = timezone.now() + timedelta(minutes=5)
+    case_close(
+        case=case,
+        by=worker,
+        version=case.version,
+        reason="goals_met",
+        tell_referrer=False,
+        at=closed_at,
+    )
+    body = get(url, referrer.token).json()
+    Task.model_validate(body)
+    assert body["status"] == "completed"
+    assert datetime.fromisoformat(body["executionPeriod"]["end"]) == closed_at
+    assert datetime.fromisoformat(body["lastModified"]) == closed_at
+    assert milestones(body)["case-closed"]["valueString"] == "Goals met"
+    # The SNOMED CT code for the GP record stays first.
+    assert body["output"][0]["valueCodeableConcept"]["coding"][0]["code"] == "871731000000106"
+
+    # Once the person withdraws their agreement, the referrer sees only that the work ended.
+    Consent.objects.filter(person=referral.person).update(withdrawn_at=timezone.now())
+    body = get(url, referrer.token).json()
+    assert body["status"] == "completed" and milestones(body) == {}
+    assert "Goals met" not in json.dumps(body)
+    # The team always sees it all.
+    staff = member(Role.MANAGER)
+    body = get(url, token_for(staff)).json()
+    assert set(milestones(body)) == {"plan-agreed", "case-closed"}
+
+
 # --- bad resources: a precise OperationOutcome, nothing stored ------------------------------
 
 

@@ -3,11 +3,13 @@ create answers with, and the CapabilityStatement. Each is built through its R4 m
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
+from linkwell.casework.states import ClosingReason
 from linkwell.referrals import states
 from linkwell.referrals.fhir import (
     CONSENT_SCOPE_SYSTEM,
@@ -34,6 +36,9 @@ URGENCY_TO_PRIORITY = {
 PATIENT_GENDERS = {"male", "female", "other", "unknown"}
 CAPABILITY_DATE = "2026-12-06"
 SEARCH_PARAMETER = "http://hl7.org/fhir/SearchParameter"
+CASE_MILESTONE_SYSTEM = "https://linkwell.org.uk/fhir/CodeSystem/case-milestone"
+MILESTONE_PLAN = {"system": CASE_MILESTONE_SYSTEM, "code": "plan-agreed", "display": "Plan agreed"}
+MILESTONE_CLOSED = {"system": CASE_MILESTONE_SYSTEM, "code": "case-closed", "display": "Outcome"}
 
 
 def _dump(model) -> dict:
@@ -131,17 +136,57 @@ def service_request(referral: Referral, *, reasons=None) -> dict:
     return _dump(ServiceRequest.model_validate({k: v for k, v in data.items() if v is not None}))
 
 
+def _case_of(referral: Referral):
+    try:
+        return referral.case
+    except ObjectDoesNotExist:
+        return None
+
+
+def _milestones(referral: Referral, case, *, share_detail: bool) -> list[dict]:
+    """What the case the referral became has reached, as Task outputs: the plan agreed (the
+    first support offered) and how the work ended. Only with `share_detail`."""
+    if case is None or not share_detail:
+        return []
+    outputs = []
+    plan_agreed_at = getattr(referral, "plan_agreed_at", None)
+    if plan_agreed_at:
+        outputs.append(
+            {
+                "type": {"coding": [{**MILESTONE_PLAN}], "text": MILESTONE_PLAN["display"]},
+                "valueDateTime": _instant(plan_agreed_at),
+            }
+        )
+    if case.closed_at and case.closing_reason:
+        outputs.append(
+            {
+                "type": {"coding": [{**MILESTONE_CLOSED}], "text": MILESTONE_CLOSED["display"]},
+                "valueString": ClosingReason(case.closing_reason).label,
+            }
+        )
+    return outputs
+
+
 def task(referral: Referral, *, share_detail: bool = True) -> dict:
-    """The Task that follows the referral: its status, why, and when it last changed. Why (in
-    staff's words) only with `share_detail`: for a referrer, when the person agreed to it."""
+    """The Task that follows the referral: its status, why, and when it last changed; once it
+    became a case, the case's milestones (completed when the case closes). Why (in staff's
+    words) and the milestones' detail only with `share_detail`: for a referrer, when the
+    person agreed to it."""
     status = Status(referral.status)
+    case = _case_of(referral) if status == Status.ACCEPTED else None
+    closed = case is not None and case.closed_at is not None
+    changed = max(referral.status_changed_at, case.closed_at) if closed else None
     data = {
         "resourceType": "Task",
         "id": str(referral.pk),
-        "meta": {"lastUpdated": _instant(referral.updated_at)},
+        "meta": {
+            "lastUpdated": _instant(
+                max(referral.updated_at, case.updated_at) if case else referral.updated_at
+            )
+        },
         "identifier": _identifiers(referral) or None,
         "basedOn": [{"reference": f"ServiceRequest/{referral.pk}"}],
-        "status": states.FHIR_TASK_STATUS[status],
+        "status": "completed" if closed else states.FHIR_TASK_STATUS[status],
         "statusReason": (
             {"text": referral.status_reason} if referral.status_reason and share_detail else None
         ),
@@ -156,11 +201,16 @@ def task(referral: Referral, *, share_detail: bool = True) -> dict:
         "focus": {"reference": f"ServiceRequest/{referral.pk}", "type": "ServiceRequest"},
         "for": _patient_reference(referral),
         "authoredOn": _instant(referral.received_at),
-        "lastModified": _instant(referral.status_changed_at),
+        "lastModified": _instant(changed or referral.status_changed_at),
         "requester": _requester(referral),
         "owner": {"type": "Organization", "display": referral.scheme.name},
         "executionPeriod": (
-            {"start": _instant(referral.first_contact_at)} if referral.first_contact_at else None
+            {
+                "start": _instant(referral.first_contact_at or (case and case.opened_at)),
+                **({"end": _instant(case.closed_at)} if closed else {}),
+            }
+            if referral.first_contact_at or case
+            else None
         ),
         "output": (
             [
@@ -182,8 +232,10 @@ def task(referral: Referral, *, share_detail: bool = True) -> dict:
                 }
             ]
             if referral.snomed_code
-            else None
-        ),
+            else []
+        )
+        + _milestones(referral, case, share_detail=share_detail)
+        or None,
     }
     return _dump(Task.model_validate({k: v for k, v in data.items() if v is not None}))
 

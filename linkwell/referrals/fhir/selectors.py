@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from linkwell.core.models import Membership
 from linkwell.core.permissions import Perm, can
@@ -33,8 +33,12 @@ def fhir_referrals(membership: Membership) -> QuerySet[Referral]:
             return referrals.none()
         user = membership.user
         referrals = referrals.filter(Q(referred_by=user) | Q(created_by=user))
-    return referrals.select_related("scheme", "person").prefetch_related(
-        Prefetch("reasons", queryset=TaxonomyTerm.objects.order_by("name"))
+    # The case the referral became, and when its plan was agreed (the first support offered
+    # or sent), for the Task's milestones.
+    return (
+        referrals.select_related("scheme", "person", "case")
+        .annotate(plan_agreed_at=Min("case__connections__created_at"))
+        .prefetch_related(Prefetch("reasons", queryset=TaxonomyTerm.objects.order_by("name")))
     )
 
 
