@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from linkwell import notify
@@ -211,6 +212,8 @@ def test_the_sender_sees_a_failed_message_and_tries_it_again(
         == 404
     )
     assert [m.pk for m in messages_not_sent(membership=manager)] == [row.pk]
+    team_page = sign_in(Client(), manager.user).get(reverse("notify:not_sent")).content.decode()
+    assert f"for {escape(worker.user.full_name)}" in team_page  # whom it was sent for, by name
     with django_capture_on_commit_callbacks(execute=True):
         response = web.post(reverse("notify:retry", args=[row.pk]), {"next": "/cases/"})
     assert response.status_code == 302 and response["Location"] == "/cases/"

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from linkwell.core.errors import ApplicationError
 from linkwell.core.models import LogEntry, Role
@@ -547,7 +548,9 @@ def test_imports_list_query_count_is_constant(client_as, django_assert_max_num_q
     for _ in range(6):
         _upload(client.membership, HEADER + GOOD[0] + "\n")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get("/referrals/import/")
+        page = client.get("/referrals/import/").content.decode()
+    # Each import says who made it, by name.
+    assert f"by {escape(client.membership.user.full_name)}" in page
 
 
 def test_old_uploads_are_purged_and_old_rejected_rows_forgotten(manager):
