@@ -18,7 +18,7 @@ from linkwell.casework.services import followup_complete
 from linkwell.casework.states import CaseStatus, FollowUpKind, FollowUpStatus, SupportDecision
 from linkwell.connections import services
 from linkwell.connections.models import Connection, ProviderLink
-from linkwell.connections.states import Kind, Status
+from linkwell.connections.states import PROVIDER_MOVES, Kind, Status
 from linkwell.core.errors import ApplicationError
 from linkwell.directory.models import (
     Capacity,
@@ -39,7 +39,15 @@ PATHS = [
     [Status.DECLINED],
     [Status.ACCEPTED, Status.STARTED],
     [Status.ACCEPTED, Status.DID_NOT_ATTEND],
+    [Status.ACCEPTED, Status.STARTED, Status.ATTENDED_SOME, Status.DROPPED_OUT],
+    [Status.ACCEPTED, Status.WITHDRAWN],  # the person changed their mind; the worker withdrew it
 ]
+# Why, where a move needs a reason.
+REASONS = {
+    Status.DECLINED: "No places until the spring",
+    Status.DROPPED_OUT: "Stopped coming after the bus route changed",
+    Status.WITHDRAWN: "Decided to wait until after their operation",
+}
 # Days ago that the referrals still waiting were sent: not yet due a reminder, due one (five
 # working days), and past the fourteen days after which they expire.
 WAITING_DAYS = [2, 8, 10, 16]
@@ -117,12 +125,14 @@ def _connect(case: Case, service: Service, by, at: datetime, index: int, now, wo
         when += STEP
         if when >= now:
             break
+        provider = to in PROVIDER_MOVES
         services.connection_move(
             connection=connection,
             to=to,
-            by_label=service.referral_email or "the service, by phone",
-            reason="No places until the spring" if to == Status.DECLINED else "",
-            as_provider=True,
+            by=None if provider else by,
+            by_label=(service.referral_email or "the service, by phone") if provider else "",
+            reason=REASONS.get(to, ""),
+            as_provider=provider,
             at=when,
         )
     return kind

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 
 from linkwell.core.management.commands.seed_demo import DEMO_PEOPLE, demo_email
@@ -253,6 +254,23 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
 
     sent = Connection.objects.filter(scheme=demo, sent_at__isnull=False)
     assert sent.count() > 20
+    # Referrals in every state a sent one can be in before the nudges run, each reason given.
+    assert set(sent.values_list("status", flat=True)) == {
+        "sent",
+        "accepted",
+        "declined",
+        "started",
+        "attended_some",
+        "completed",
+        "dropped_out",
+        "did_not_attend",
+        "withdrawn",
+    }
+    assert (
+        not sent.filter(status__in=["declined", "dropped_out", "withdrawn"])
+        .filter(events__to_status=F("status"), events__reason="")
+        .exists()
+    )
     for person, sent_at in sent.values_list("case__person", "sent_at"):
         assert Consent.objects.filter(
             person=person, scope="share_providers", recorded_at__lte=sent_at
