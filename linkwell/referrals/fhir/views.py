@@ -243,10 +243,15 @@ def _readable(request: HttpRequest, referral_id: str, kind: str) -> tuple[User, 
     referral = fhir_referral_get(membership=membership, referral_id=referral_id)
     if referral is None:
         raise FhirError(404, Issue("not-found", f"There is no {kind} with this id for you."))
-    referral.share_detail = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
+    return user, referral
+
+
+def _shares_detail(membership: Membership, referral: Referral) -> bool:
+    """Whether this reader is shown why a referral moved and what its case reached: the
+    scheme's own staff always; a referrer while the person agrees now to share with them."""
+    return can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
         referral.person, ConsentScope.SHARE_REFERRER
     )
-    return user, referral
 
 
 @fhir_endpoint("GET")
@@ -277,10 +282,8 @@ def task_read(request: HttpRequest, referral_id: str):
         membership=membership, referral_id=referral_id
     )
     if referral:
-        share = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
-            referral.person, ConsentScope.SHARE_REFERRER
-        )
         log_action(user, "fhir.task_read", referral, ip_address=client_ip(request))
+        share = _shares_detail(membership, referral)
         return fhir_response(outbound.task(referral, share_detail=share))
     if connection_fhir.may_read_tasks(membership):
         connection = connection_fhir.fhir_connection_get(
@@ -340,10 +343,7 @@ def task_search(request: HttpRequest):
     if found.focus and found.offset == 0 and may_read(membership):
         referral = fhir_referral_get(membership=membership, referral_id=found.focus)
     if referral is not None:  # the referral's own Task: its focus is the same ServiceRequest
-        share = can(membership, Perm.REFERRAL_TRIAGE) or has_consent(
-            referral.person, ConsentScope.SHARE_REFERRER
-        )
-        own = outbound.task(referral, share_detail=share)
+        own = outbound.task(referral, share_detail=_shares_detail(membership, referral))
         if found.wants(own["status"]):
             resources.insert(0, own)
             found.total += 1
