@@ -241,6 +241,23 @@ def test_the_same_identifier_twice_answers_the_referral_already_received(scheme,
     assert LogEntry.objects.filter(action="fhir.service_request_repeated").count() == 1
 
 
+def test_sending_again_after_a_move_shows_why_only_as_consent_allows(scheme, referrer, member):
+    created(post(service_request(), referrer.token))
+    referral = Referral.objects.get()
+    referral_move(
+        referral=referral, to="declined", by=member(Role.LINK_WORKER).user, reason="Feels better"
+    )
+
+    def task_sent_again():
+        return post(service_request(), referrer.token).json()["entry"][1]["resource"]
+
+    # As a read of the Task: the reason, in staff's words, only once the person agreed.
+    assert task_sent_again()["status"] == "rejected"
+    assert "statusReason" not in task_sent_again()
+    Consent.objects.create(person=referral.person, scope="share_referrer", method="verbal")
+    assert task_sent_again()["statusReason"] == {"text": "Feels better"}
+
+
 def test_an_identifier_another_referrer_used_is_a_conflict(scheme, referrer, member):
     created(post(service_request(), referrer.token))
     other = member(Role.REFERRER)

@@ -240,7 +240,7 @@ def task(referral: Referral, *, share_detail: bool = True) -> dict:
     return _dump(Task.model_validate({k: v for k, v in data.items() if v is not None}))
 
 
-def created_bundle(referral: Referral, *, base_url: str) -> dict:
+def created_bundle(referral: Referral, *, base_url: str, share_detail: bool = True) -> dict:
     """What POST /fhir/ServiceRequest answers: a collection Bundle of the ServiceRequest and
     its Task, each with its full URL."""
     base_url = base_url.rstrip("/")
@@ -253,7 +253,10 @@ def created_bundle(referral: Referral, *, base_url: str) -> dict:
                 "fullUrl": f"{base_url}/ServiceRequest/{referral.pk}",
                 "resource": service_request(referral),
             },
-            {"fullUrl": f"{base_url}/Task/{referral.pk}", "resource": task(referral)},
+            {
+                "fullUrl": f"{base_url}/Task/{referral.pk}",
+                "resource": task(referral, share_detail=share_detail),
+            },
         ],
     }
     return _dump(Bundle.model_validate(data))

@@ -147,10 +147,10 @@ def metadata(request: HttpRequest):
     return fhir_response(outbound.capability_statement(base_url=_base_url(request)))
 
 
-def _bundle_response(request, referral: Referral, *, status: int):
+def _bundle_response(request, referral: Referral, *, status: int, share_detail: bool = True):
     location = request.build_absolute_uri(reverse("fhir:service_request", args=[referral.pk]))
     return fhir_response(
-        outbound.created_bundle(referral, base_url=_base_url(request)),
+        outbound.created_bundle(referral, base_url=_base_url(request), share_detail=share_detail),
         status=status,
         headers={"Location": location},
     )
@@ -171,7 +171,10 @@ def _repeat(request, membership: Membership, referral: Referral):
     log_action(
         membership.user, "fhir.service_request_repeated", visible, ip_address=client_ip(request)
     )
-    return _bundle_response(request, visible, status=200)
+    # Sent again later, its Task may have moved on: shown as a read of it would be.
+    return _bundle_response(
+        request, visible, status=200, share_detail=_shares_detail(membership, visible)
+    )
 
 
 def _intake_issues(error: ValidationError | ApplicationError, sources: dict) -> list[Issue]:
