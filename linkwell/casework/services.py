@@ -47,6 +47,7 @@ from linkwell.core.errors import ApplicationError
 from linkwell.core.permissions import Perm, member_can
 from linkwell.directory.models import Service, TaxonomyTerm
 from linkwell.directory.taxonomy import NEED_AREAS_ID
+from linkwell.notify.outbox import messages_hand_over
 from linkwell.referrals.models import Referral
 from linkwell.referrals.states import Status as ReferralStatus
 
@@ -245,7 +246,10 @@ def case_assign(
     previous = case.worker
     case.worker = to
     case.save(update_fields=["worker", "updated_at"])
-    FollowUp.objects.filter(case=case, status=FollowUpStatus.DUE).update(worker=to)
+    due = FollowUp.objects.filter(case=case, status=FollowUpStatus.DUE)
+    due_ids = list(due.values_list("pk", flat=True))
+    due.update(worker=to)
+    _hand_over_messages(case, previous, to, by, due_ids)
     CaseAssignment.objects.create(
         case=case,
         worker=to,
@@ -262,6 +266,19 @@ def case_assign(
     )
     bump_version(case)
     return case
+
+
+def _hand_over_messages(case, previous, to, by, followup_ids) -> None:
+    """What is still being sent about the case, its referral, its supports and the follow-ups
+    that went with it, sent for the previous worker, is the new worker's to see if it fails."""
+    abouts = [
+        (Case._meta.label_lower, [case.pk]),
+        (FollowUp._meta.label_lower, followup_ids),
+        ("connections.connection", case.connections.values_list("pk", flat=True)),
+    ]
+    if case.referral_id:
+        abouts.append((Referral._meta.label_lower, [case.referral_id]))
+    messages_hand_over(abouts=abouts, previous=previous, to=to, by=by, record=case)
 
 
 @transaction.atomic

@@ -79,6 +79,7 @@ ACTIONS.update(
         "message.not_sent": "A message could not be sent",
         "message.retried": "Tried a message again",
         "message.cancelled": "A message was not needed any more, or was dismissed",
+        "message.handed_over": "Messages not yet sent went with a record to its new holder",
     }
 )
 
@@ -359,3 +360,30 @@ def messages_replaced(*, about, by, kinds: tuple[str, ...]) -> int:
     for row in rows:
         _cancel(row, "Sent again.", by=by)
     return len(rows)
+
+
+def messages_hand_over(*, abouts, previous, to, by, record) -> int:
+    """A record changes hands (a case given to another link worker): the messages about it that
+    have not ended (waiting, being sent, or not sent) and were sent for `previous` are now
+    `to`'s, so a failure reaches whoever holds the record. `abouts` is an iterable of
+    (model label, ids). Audited on `record`; returns how many."""
+    if previous is None or previous.pk == to.pk:
+        return 0
+    about = Q(pk__in=[])
+    for label, ids in abouts:
+        about |= Q(about_type=label, about_id__in=[str(i) for i in ids])
+    rows = OutgoingMessage.objects.filter(
+        about,
+        sender_id=previous.pk,
+        status__in=[OutgoingStatus.QUEUED, OutgoingStatus.SENDING, OutgoingStatus.FAILED],
+    )
+    moved = [str(pk) for pk in rows.values_list("pk", flat=True)]
+    if moved:
+        OutgoingMessage.objects.filter(pk__in=moved).update(sender_id=to.pk)
+        log_action(
+            by,
+            "message.handed_over",
+            record,
+            {"from": previous.email, "to": to.email, "messages": moved},
+        )
+    return len(moved)

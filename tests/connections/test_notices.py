@@ -164,3 +164,70 @@ def test_telling_again_replaces_a_failed_link_and_the_old_link_stops_working(
     assert first.status == OutgoingStatus.CANCELLED  # off the "not sent" list
     links = ProviderLink.objects.filter(connection=sent).order_by("created_at")
     assert [link.expires_at <= timezone.now() for link in links] == [True, False]
+
+
+def test_a_case_given_to_another_worker_takes_its_unsent_messages_with_it(
+    scheme, case, worker, member, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from linkwell.casework.services import case_assign
+    from linkwell.core.audit import LogEntry
+    from linkwell.core.models import Membership, Role
+    from linkwell.notify.selectors import messages_about, messages_not_sent
+    from tests.connections.conftest import sharing_case
+
+    def fail(row):
+        OutgoingMessage.objects.filter(pk=row.pk).update(
+            status=OutgoingStatus.FAILED, failed_at=timezone.now(), last_error="Refused"
+        )
+
+    art = _service(referral_email="art@example.test")
+    _send(case, worker, art, django_capture_on_commit_callbacks)
+    failed = OutgoingMessage.objects.get()
+    fail(failed)
+    choir = _service(name="Choir", referral_email="choir@example.test")
+    _send(case, worker, choir, django_capture_on_commit_callbacks)
+    waiting = OutgoingMessage.objects.get(to_address="choir@example.test")
+    sent_already = OutgoingMessage.objects.create(
+        scheme=scheme,
+        kind="test.sent",
+        channel="email",
+        to_address="x@example.test",
+        about_type="casework.case",
+        about_id=str(case.pk),
+        sender=worker,
+        status=OutgoingStatus.SENT,
+        created_at=timezone.now(),
+        sent_at=timezone.now(),
+    )
+    # The worker's other case keeps its own failed message.
+    other_case = sharing_case(scheme, worker)
+    gym = _service(name="Gym", referral_email="gym@example.test")
+    _send(other_case, worker, gym, django_capture_on_commit_callbacks)
+    theirs = OutgoingMessage.objects.get(to_address="gym@example.test")
+    fail(theirs)
+    newcomer = member(Role.LINK_WORKER)
+    manager = member(Role.MANAGER)
+    previous = Membership.objects.get(user=worker, scheme=scheme)
+
+    case_assign(case=case, to=newcomer.user, by=manager.user)
+
+    assert [m.pk for m in messages_not_sent(membership=newcomer)] == [failed.pk]
+    assert [m.pk for m in messages_not_sent(membership=previous)] == [theirs.pk]
+    senders = dict(OutgoingMessage.objects.values_list("pk", "sender"))
+    assert senders[waiting.pk] == newcomer.user.pk  # a later failure reaches the new worker
+    assert senders[sent_already.pk] == worker.pk  # what was sent stays as it was
+    entry = LogEntry.objects.get(action="message.handed_over")
+    assert entry.actor == manager.user and sorted(entry.data["messages"]) == sorted(
+        [str(failed.pk), str(waiting.pk)]
+    )
+    # The new worker is told on their dashboard, and may act on it from the referral's page.
+    web = sign_in(Client(), newcomer.user)
+    dashboard = web.get(reverse("core:dashboard")).content.decode()
+    assert "1 message could not be delivered" in dashboard
+    connection = case.connections.get(service=art)
+    [row] = messages_about(connection, membership=newcomer, failed_only=True)
+    assert row.pk == failed.pk and row.may_act
+    [row] = messages_about(connection, membership=previous, failed_only=True)
+    assert not row.may_act
