@@ -1,6 +1,7 @@
 """The demo's connections: every support the demo's open cases chose becomes a signpost or a
 referral (as the service takes them), sent when the person chose it, and moved on as providers
-answered: accepted, started, completed, declined, did not attend. Some referrals are still
+answered: accepted, started, completed, declined, did not attend; one is written but not yet
+sent, while the person thinks about it. Some referrals are still
 waiting for an answer, a few long enough for the nudges (`send_referral_nudges`) to remind the
 service or expire them. The demo provider's organisation has referrals waiting in their inbox.
 The people whose referrals are sent agreed to share their details with services."""
@@ -214,6 +215,7 @@ def load_demo_connections(*, scheme, worker, provider_user=None) -> dict:
         )
     if provider_user is not None:
         _fill_provider_inbox(scheme, worker, provider_user, now)
+    _propose_one(scheme, worker, now)
     link = demo_provider_link(scheme)
     _demo_messages(scheme, worker, now)
     return {**_counts(scheme), "link": link}
@@ -309,9 +311,44 @@ def _fill_provider_inbox(scheme, worker, provider_user, now) -> None:
         )
 
 
+def _propose_one(scheme, worker, now) -> None:
+    """One referral the demo link worker has written but not sent: the person is still
+    thinking about the service, and wants to talk to their family first."""
+    considering = (
+        PlanSupport.objects.filter(
+            case__scheme=scheme,
+            case__worker=worker,
+            decision=SupportDecision.CONSIDERING,
+            service__isnull=False,
+        )
+        .exclude(case__status=CaseStatus.CLOSED)
+        .select_related("case", "service")
+        .order_by("decided_at", "id")
+    )
+    for support in considering:
+        if (
+            not _referable(support.service)
+            or support.case.connections.filter(service=support.service).exists()
+        ):
+            continue
+        services.connection_offer(
+            case=support.case,
+            service=support.service,
+            kind=Kind.REFERRAL,
+            by=worker,
+            in_their_words=support.in_their_words,
+            message="Written with them; they want to talk it over with their family first.",
+            waiting_list_ok=True,
+            at=now - timedelta(days=1),
+            **_costs(support.service),
+        )
+        return
+
+
 def _counts(scheme) -> dict:
     connections = Connection.objects.filter(scheme=scheme)
     return {
         "connections": connections.count(),
         "waiting": connections.filter(status=Status.SENT).count(),
+        "proposed": connections.filter(status=Status.PROPOSED).count(),
     }

@@ -271,6 +271,11 @@ def test_seed_demo_tells_the_case_stories_through_the_casework_services(db, caps
         .filter(events__to_status=F("status"), events__reason="")
         .exists()
     )
+    # One referral the demo link worker wrote but has not sent: the person is thinking about it.
+    [proposed] = Connection.objects.filter(scheme=demo, sent_at__isnull=True, kind="referral")
+    assert proposed.status == "proposed"
+    assert proposed.case.worker.email == demo_email(Role.LINK_WORKER)
+    assert proposed.case.supports.filter(service=proposed.service, decision="considering").exists()
     for person, sent_at in sent.values_list("case__person", "sent_at"):
         assert Consent.objects.filter(
             person=person, scope="share_providers", recorded_at__lte=sent_at

@@ -150,7 +150,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Connections: {connections['connections']} supports offered, "
             f"{connections['waiting']} referrals waiting for a service's answer "
-            "(manage.py send_referral_nudges reminds or expires them). The demo provider "
+            "(manage.py send_referral_nudges reminds or expires them), "
+            f"{connections['proposed']} written but not sent yet. The demo provider "
             f"answers at /provider/referrals/; a provider without an account: {connections['link']}"
             ". One email to a service could not be sent: the link worker's dashboard shows it "
             "(/messages/not-sent/)."
