@@ -19,6 +19,7 @@ from linkwell.core.models import Membership, Role, Scheme, Site
 from linkwell.core.permissions import Perm, member_can
 from linkwell.directory.models import TaxonomyTerm
 from linkwell.directory.taxonomy import NEED_AREAS_ID
+from linkwell.notify.outbox import messages_hand_over
 from linkwell.people.models import ConsentMethod, ConsentScope, Person
 from linkwell.people.selectors import likely_matches
 from linkwell.people.services import (
@@ -432,14 +433,22 @@ def referral_assign(*, referral: Referral, to, by, at: datetime | None = None) -
     _require_worker(referral.scheme, to)
     if referral.status not in states.OPEN:
         raise ApplicationError("referral_closed", "This referral is closed; it cannot be assigned.")
-    previous = referral.assigned_to_id
+    previous = referral.assigned_to
     referral.assigned_to = to
     referral.save(update_fields=["assigned_to", "updated_at"])
     log_action(
         by,
         "referral.assigned",
         referral,
-        {"to": str(to.pk), "from": str(previous) if previous else None},
+        {"to": str(to.pk), "from": str(previous.pk) if previous else None},
+    )
+    # Letters to the referrer not yet delivered go to the new worker, who sees them if they fail.
+    messages_hand_over(
+        abouts=[(Referral._meta.label_lower, [referral.pk])],
+        previous=previous,
+        to=to,
+        by=by,
+        record=referral,
     )
     if referral.status == Status.RECEIVED:
         referral_move(referral=referral, to=Status.TRIAGED, by=by, at=at)

@@ -341,3 +341,42 @@ def test_a_message_left_not_sent_for_the_set_days_is_forgotten(
         message_retry(message=recent, by=worker.user)
     recent.refresh_from_db()
     assert recent.failed_at is None
+
+
+def test_a_referral_given_to_another_worker_takes_its_unsent_letters_with_it(scheme, worker):
+    from linkwell.referrals.services import referral_assign
+    from tests.factories import ReferralFactory
+
+    referral = ReferralFactory(scheme=scheme, assigned_to=worker.user, status="waiting")
+    elsewhere = ReferralFactory(scheme=scheme, assigned_to=worker.user, status="waiting")
+
+    def letter(about, status):
+        return OutgoingMessage.objects.create(
+            scheme=scheme,
+            kind="referral.feedback",
+            channel="email",
+            to_address="gp@example.test",
+            about_type="referrals.referral",
+            about_id=str(about.pk),
+            sender=worker.user,
+            status=status,
+            failed_at=timezone.now() if status == OutgoingStatus.FAILED else None,
+            last_error="Refused" if status == OutgoingStatus.FAILED else "",
+            sent_at=timezone.now() if status == OutgoingStatus.SENT else None,
+            created_at=timezone.now(),
+        )
+
+    failed = letter(referral, OutgoingStatus.FAILED)
+    sent = letter(referral, OutgoingStatus.SENT)
+    theirs = letter(elsewhere, OutgoingStatus.FAILED)
+    newcomer = MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
+    manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
+
+    referral_assign(referral=referral, to=newcomer.user, by=manager.user)
+
+    assert [m.pk for m in messages_not_sent(membership=newcomer)] == [failed.pk]
+    assert [m.pk for m in messages_not_sent(membership=worker)] == [theirs.pk]
+    sent.refresh_from_db()
+    assert sent.sender == worker.user
+    entry = LogEntry.objects.get(action="message.handed_over")
+    assert (entry.object_id, entry.data["messages"]) == (str(referral.pk), [str(failed.pk)])
