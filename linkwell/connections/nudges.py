@@ -158,9 +158,15 @@ def _remind(connection: Connection, now, report: NudgeReport, dry_run: bool) -> 
     log_action(None, "connection.provider_reminded", connection, actor_label="Linkwell")
 
 
+def _worker_to_tell(connection: Connection):
+    worker = connection.case.worker
+    return worker if worker is not None and worker.email else None
+
+
 def _expire(connection: Connection, days: int, now, report: NudgeReport, dry_run: bool) -> None:
     report.expired += 1
     if dry_run:
+        report.told += _worker_to_tell(connection) is not None
         return
     with transaction.atomic():
         _expire_now(connection, days, now, report)
@@ -176,8 +182,8 @@ def _expire_now(connection: Connection, days: int, now, report: NudgeReport) -> 
         at=now,
     )
     log_action(None, "connection.expired", connection, {"days": days}, actor_label="Linkwell")
-    worker = connection.case.worker
-    if worker is None or not worker.email:
+    worker = _worker_to_tell(connection)
+    if worker is None:
         return
     queue_about(connection, _expired_notice(connection, days), sender=worker)
     report.told += 1

@@ -94,3 +94,11 @@ def test_a_dry_run_changes_nothing(case, worker):
     call_command("send_referral_nudges", "--dry-run")
     assert Connection.objects.get().status == Status.SENT
     assert not OutgoingMessage.objects.exists()
+    # It says what it would do: expire the referral and tell its link worker.
+    report = nudges_run(now=MONDAY + 20 * DAY, dry_run=True)
+    assert (report.expired, report.told) == (1, 1)
+    assert Connection.objects.get().status == Status.SENT
+    assert (
+        not OutgoingMessage.objects.exists()
+        and not LogEntry.objects.filter(action="connection.expired").exists()
+    )
