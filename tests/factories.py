@@ -140,3 +140,26 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     due_on = factory.LazyFunction(timezone.localdate)
     kind = "support_call"
     purpose = "Weekly support call"
+
+
+class OutgoingMessageFactory(factory.django.DjangoModelFactory):
+    """A row in the outbox about `about` (any record), waiting by default; `sent=True` or
+    `failed=True` fill in what the database asks of those states."""
+
+    class Meta:
+        model = "notify.OutgoingMessage"
+
+    class Params:
+        about = None
+        sent = factory.Trait(status="sent", sent_at=factory.LazyFunction(timezone.now))
+        failed = factory.Trait(
+            status="failed", failed_at=factory.LazyFunction(timezone.now), last_error="Refused"
+        )
+
+    kind = "test.message"
+    channel = "email"
+    to_address = "someone@example.test"
+    status = "queued"
+    about_type = factory.LazyAttribute(lambda o: o.about._meta.label_lower if o.about else "")
+    about_id = factory.LazyAttribute(lambda o: str(o.about.pk) if o.about else "")
+    created_at = factory.LazyFunction(timezone.now)

@@ -16,7 +16,7 @@ from linkwell.notify.models import OutgoingMessage, OutgoingStatus
 from linkwell.notify.outbox import messages_send_due
 from tests.conftest import sign_in
 from tests.connections.test_services import _service
-from tests.factories import UserFactory
+from tests.factories import OutgoingMessageFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -189,17 +189,13 @@ def test_a_case_given_to_another_worker_takes_its_unsent_messages_with_it(
     choir = _service(name="Choir", referral_email="choir@example.test")
     _send(case, worker, choir, django_capture_on_commit_callbacks)
     waiting = OutgoingMessage.objects.get(to_address="choir@example.test")
-    sent_already = OutgoingMessage.objects.create(
+    sent_already = OutgoingMessageFactory(
         scheme=scheme,
         kind="test.sent",
-        channel="email",
         to_address="x@example.test",
-        about_type="casework.case",
-        about_id=str(case.pk),
+        about=case,
         sender=worker,
-        status=OutgoingStatus.SENT,
-        created_at=timezone.now(),
-        sent_at=timezone.now(),
+        sent=True,
     )
     # The worker's other case keeps its own failed message.
     other_case = sharing_case(scheme, worker)

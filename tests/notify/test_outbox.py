@@ -345,30 +345,24 @@ def test_a_message_left_not_sent_for_the_set_days_is_forgotten(
 
 def test_a_referral_given_to_another_worker_takes_its_unsent_letters_with_it(scheme, worker):
     from linkwell.referrals.services import referral_assign
-    from tests.factories import ReferralFactory
+    from tests.factories import OutgoingMessageFactory, ReferralFactory
 
     referral = ReferralFactory(scheme=scheme, assigned_to=worker.user, status="waiting")
     elsewhere = ReferralFactory(scheme=scheme, assigned_to=worker.user, status="waiting")
 
-    def letter(about, status):
-        return OutgoingMessage.objects.create(
+    def letter(about, **state):
+        return OutgoingMessageFactory(
             scheme=scheme,
             kind="referral.feedback",
-            channel="email",
             to_address="gp@example.test",
-            about_type="referrals.referral",
-            about_id=str(about.pk),
+            about=about,
             sender=worker.user,
-            status=status,
-            failed_at=timezone.now() if status == OutgoingStatus.FAILED else None,
-            last_error="Refused" if status == OutgoingStatus.FAILED else "",
-            sent_at=timezone.now() if status == OutgoingStatus.SENT else None,
-            created_at=timezone.now(),
+            **state,
         )
 
-    failed = letter(referral, OutgoingStatus.FAILED)
-    sent = letter(referral, OutgoingStatus.SENT)
-    theirs = letter(elsewhere, OutgoingStatus.FAILED)
+    failed = letter(referral, failed=True)
+    sent = letter(referral, sent=True)
+    theirs = letter(elsewhere, failed=True)
     newcomer = MembershipFactory(scheme=scheme, role=Role.LINK_WORKER)
     manager = MembershipFactory(scheme=scheme, role=Role.MANAGER)
 
